@@ -1,0 +1,156 @@
+// Elementwise / row kernels vs in-place axpy, STREAM triad, plain Swift loops and NumPy.
+
+import CFlowBench
+import CFlowKernels
+import Foundation
+
+struct KernelResult {
+    let id: String
+    let n: Int
+    let arrays: Int
+    var t: Double = .nan        // seconds per call, `threads` threads (best batch)
+    var tMedian: Double = .nan  // the same, median batch
+    var t1: Double = .nan       // seconds per call, 1 thread
+    var tSwift: Double = .nan   // plain Swift loops, 1 thread
+    var tNumpy: Double = .nan   // from numpy_bench.py
+    var check = "—"
+    var gbs: Double { Double(arrays * 4 * n) / t / 1e9 }
+    var gbs1: Double { Double(arrays * 4 * n) / t1 / 1e9 }
+}
+
+struct ReferenceResult {
+    let n: Int
+    var axpy = Double.nan, axpy1 = Double.nan, triad = Double.nan, triad1 = Double.nan
+    var axpyMedian = Double.nan
+    var numpyAxpy = Double.nan, numpyTriad = Double.nan
+    var axpyGBs: Double { 12 * Double(n) / axpy / 1e9 }
+    var axpy1GBs: Double { 12 * Double(n) / axpy1 / 1e9 }
+}
+
+/// NumPy timings keyed by kernel id and element count.
+struct NumpyTimings: Decodable {
+    struct Entry: Decodable { let kernel: String; let n: Int; let seconds: Double }
+    let meta: [String: String]
+    let results: [Entry]
+
+    func seconds(_ id: String, _ n: Int) -> Double {
+        results.first { $0.kernel == id && $0.n == n }?.seconds ?? .nan
+    }
+
+    static func load(_ path: String) -> NumpyTimings {
+        guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
+        do { return try JSONDecoder().decode(NumpyTimings.self, from: data) } catch {
+            fail("cannot parse \(path): \(error)")
+        }
+    }
+}
+
+func runKernelSection(_ o: Options, threads: Int, numpy: NumpyTimings?)
+    -> (kernels: [KernelResult], refs: [ReferenceResult])
+{
+    var kernels: [KernelResult] = []
+    var refs: [ReferenceResult] = []
+    let threadCounts = threads == 1 ? [1] : [threads, 1]
+    for requested in o.sizes {
+        let rows = max(1, (requested + o.cols / 2) / o.cols)
+        let t0 = fb_now()
+        let ws = Workspace(rows: rows, cols: o.cols)
+        let sw = SwiftWork(from: ws)
+        let n = ws.n
+        let cases = kernelCases(ws, sw)
+
+        // Correctness first: one C call and one Swift call from the same state must agree.
+        var checks: [String: String] = [:]
+        var failed: Set<String> = []
+        for k in cases {
+            ws.reset()
+            sw.load(from: ws)
+            setThreads(threads)
+            let s = k.runC()
+            if s != FK_OK {
+                checks[k.id] = String(cString: fk_status_string(s))
+                failed.insert(k.id)
+                continue
+            }
+            guard let swift = k.runSwift else { checks[k.id] = "—"; continue }
+            swift()
+            var worst = 0.0
+            for op in k.outputs { worst = max(worst, relErr(ws.buffers[op]!.array, sw.array(op))) }
+            if k.id == "row_dot" { worst = relErr(ws.rowOut.array, sw.rowA) }
+            checks[k.id] = worst <= 1e-3 ? "ok" : "DIFF \(fmtAuto(worst))"
+        }
+        ws.reset()
+        sw.load(from: ws)
+
+        let x = ws[.x], c = ws[.c], u = ws[.u], g = ws[.g]
+        var items: [TimedItem] = []
+        for t in threadCounts {
+            items.append(TimedItem("axpy@\(t)", threads: t) { fb_axpy(Int64(n), 1e-7, c, x) })
+            items.append(TimedItem("triad@\(t)", threads: t) { fb_triad(Int64(n), 0.5, c, u, g) })
+            for k in cases where !failed.contains(k.id) {
+                let run = k.runC
+                items.append(TimedItem("\(k.id)@\(t)", threads: t) { _ = run() })
+            }
+        }
+        for k in cases { if let s = k.runSwift { items.append(TimedItem("\(k.id)@swift", threads: 1, body: s)) } }
+        measure(items, minTime: o.minTime, rounds: o.rounds)
+
+        func best(_ key: String) -> Double { items.first { $0.key == key }?.best ?? .nan }
+        func median(_ key: String) -> Double { items.first { $0.key == key }?.median ?? .nan }
+        var ref = ReferenceResult(n: n)
+        ref.axpy = best("axpy@\(threads)"); ref.axpy1 = best("axpy@1")
+        ref.axpyMedian = median("axpy@\(threads)")
+        ref.triad = best("triad@\(threads)"); ref.triad1 = best("triad@1")
+        ref.numpyAxpy = numpy?.seconds("axpy", n) ?? .nan
+        ref.numpyTriad = numpy?.seconds("triad", n) ?? .nan
+        refs.append(ref)
+        for k in cases {
+            var r = KernelResult(id: k.id, n: n, arrays: k.arrays)
+            r.t = best("\(k.id)@\(threads)")
+            r.tMedian = median("\(k.id)@\(threads)")
+            r.t1 = best("\(k.id)@1")
+            r.tSwift = best("\(k.id)@swift")
+            r.tNumpy = numpy?.seconds(k.id, n) ?? .nan
+            r.check = checks[k.id] ?? "—"
+            kernels.append(r)
+        }
+        progress("kernels n = \(fmtCount(n)) ([\(rows), \(o.cols)]): \(fmt(fb_now() - t0, 1)) s")
+    }
+    return (kernels, refs)
+}
+
+func kernelTable(_ kernels: [KernelResult], _ refs: [ReferenceResult], threads: Int) -> Table {
+    let T = "\(threads)T"
+    var table = Table("Elementwise and row kernels, [B, D] float32 (\(T) = \(threads) threads, 1T = one thread)",
+                      ["n", "kernel", "B/elem", "µs \(T)", "GB/s \(T)", "% axpy \(T)", "µs 1T", "GB/s 1T",
+                       "% axpy 1T", "x Swift 1T", "x NumPy \(T)", "x NumPy 1T", "check"], leftColumns: 2)
+    for ref in refs {
+        let n = ref.n
+        let axpyGB1 = ref.axpy1GBs, axpyGB = ref.axpyGBs
+        table.add([fmtCount(n), "axpy (ref)", "12", fmtAuto(ref.axpy * 1e6), fmt(axpyGB), "100",
+                   fmtAuto(ref.axpy1 * 1e6), fmt(axpyGB1), "100", "—",
+                   fmt(ref.numpyAxpy / ref.axpy, 1), fmt(ref.numpyAxpy / ref.axpy1, 1), ""])
+        let triadGB = 12 * Double(n) / ref.triad / 1e9, triadGB1 = 12 * Double(n) / ref.triad1 / 1e9
+        table.add([fmtCount(n), "triad (ref)", "12", fmtAuto(ref.triad * 1e6), fmt(triadGB),
+                   fmt(100 * triadGB / axpyGB, 0), fmtAuto(ref.triad1 * 1e6), fmt(triadGB1),
+                   fmt(100 * triadGB1 / axpyGB1, 0), "—",
+                   fmt(ref.numpyTriad / ref.triad, 1), fmt(ref.numpyTriad / ref.triad1, 1), ""])
+        for k in kernels where k.n == n {
+            table.add([fmtCount(n), k.id, "\(k.arrays * 4)", fmtAuto(k.t * 1e6), fmt(k.gbs),
+                       fmt(100 * k.gbs / axpyGB, 0), fmtAuto(k.t1 * 1e6), fmt(k.gbs1),
+                       fmt(100 * k.gbs1 / axpyGB1, 0), fmt(k.tSwift / k.t1, 1),
+                       fmt(k.tNumpy / k.t, 1), fmt(k.tNumpy / k.t1, 1), k.check])
+        }
+    }
+    table.notes = [
+        "B/elem: compulsory bytes per element (each array read or written once, 4 bytes; no write-allocate); GB/s = B/elem·n / time (best of the rounds).",
+        "% axpy: GB/s relative to the in-place axpy y += a·x (12 B/elem) measured at the same size and thread count, interleaved with the kernels.",
+        "x Swift 1T: plain unfused Swift loops over [Float] (one loop per line of math, one thread) time / kernel time on one thread.",
+        "x NumPy: NumPy time (numpy_bench.py, same shapes, single-threaded elementwise ops) / kernel time. check: kernel vs the Swift loops, max-norm relative error <= 1e-3.",
+    ]
+    return table
+}
+
+func progress(_ s: String) {
+    FileHandle.standardError.write(Data(("  [bench] " + s + "\n").utf8))
+}

@@ -1,0 +1,56 @@
+// The benchmark targets of the issue, checked against this run's numbers (informational: the
+// benchmark reports them, nothing fails on them).
+
+import CFlowBench
+
+func targetTable(kernels: [KernelResult], refs: [ReferenceResult], gemm: [GemmResult],
+                 peak1: Double, threads: Int, hasAVX512: Bool) -> Table {
+    var t = Table("Targets", ["target", "case", "measured", "goal", "met"], leftColumns: 2)
+    func yes(_ ok: Bool) -> String { ok ? "yes" : "NO" }
+
+    // 1. Fused kernels at n >= 1e7 reach 90% of the in-place axpy bandwidth.
+    for id in ["mg_euler", "cfg_euler", "apg"] {
+        for k in kernels where k.id == id && k.n >= 9_000_000 {
+            guard let ref = refs.first(where: { $0.n == k.n }) else { continue }
+            let pct = 100 * k.gbs / ref.axpyGBs
+            let pctMedian = 100 * ref.axpyMedian / k.tMedian * Double(k.arrays) / 3
+            t.add(["fused kernel >= 90% of axpy GB/s (n >= 1e7, \(threads)T)", "\(id) n=\(fmtCount(k.n))",
+                   "\(fmt(pct, 0))% (\(fmt(k.gbs)) vs \(fmt(ref.axpyGBs)) GB/s); medians: \(fmt(pctMedian, 0))%",
+                   ">= 90%", yes(pct >= 90)])
+        }
+    }
+    // 2. MG+Euler at n = 1e5, one thread, vs plain Swift loops.
+    if let k = kernels.filter({ $0.id == "mg_euler" }).min(by: { abs($0.n - 100_000) < abs($1.n - 100_000) }),
+       k.n >= 50_000 && k.n <= 200_000 {
+        let x = k.tSwift / k.t1
+        t.add(["MG+Euler vs plain Swift loops (1 thread)", "mg_euler n=\(fmtCount(k.n))", "\(fmt(x, 2))x",
+               ">= 2.5x", yes(x >= 2.5)])
+    }
+    // 3. Every kernel >= 4x NumPy at every size >= 1e5.
+    let vsNumpy = kernels.filter { $0.n >= 90_000 && $0.tNumpy.isFinite && $0.t.isFinite }
+    if !vsNumpy.isEmpty {
+        let misses = vsNumpy.filter { $0.tNumpy / $0.t < 4 }
+        let worst = vsNumpy.min { $0.tNumpy / $0.t < $1.tNumpy / $1.t }!
+        t.add(["every kernel >= 4x NumPy (n >= 1e5, \(threads)T)", "worst: \(worst.id) n=\(fmtCount(worst.n))",
+               "\(fmt(worst.tNumpy / worst.t, 1))x; \(misses.count) of \(vsNumpy.count) below",
+               ">= 4x", yes(misses.isEmpty)])
+        for m in misses {
+            t.add(["", "\(m.id) n=\(fmtCount(m.n))", "\(fmt(m.tNumpy / m.t, 1))x (1T: \(fmt(m.tNumpy / m.t1, 1))x)",
+                   ">= 4x", "NO"])
+        }
+    }
+    // 4./5. Dense overhead and GEMM vs peak at M=4096, K=N=512.
+    for r in gemm where r.m == 4096 && r.k == 512 && r.n == 512 {
+        let ratio = r.dense / r.gemm
+        t.add(["dense adds <= 10% over GEMM (4096x512x512)", "\(r.backend), \(r.threads) thr",
+               "+\(fmt(100 * (ratio - 1), 1))%", "<= +10%", yes(ratio <= 1.10)])
+    }
+    for r in gemm where r.m == 4096 && r.k == 512 && r.n == 512 && r.threads == 1 {
+        let pct = 100 * r.gflops / peak1
+        let note = hasAVX512 ? "" : " (AVX2 CPU: goal applies to AVX-512)"
+        t.add(["GEMM >= 80% of FMA peak, 1 thread" + note, "\(r.backend) 4096x512x512",
+               "\(fmt(pct, 1))% (\(fmt(r.gflops)) of \(fmt(peak1)) GFLOP/s)", ">= 80%",
+               hasAVX512 ? yes(pct >= 80) : "n/a (\(yes(pct >= 80)))"])
+    }
+    return t
+}

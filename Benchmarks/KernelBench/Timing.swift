@@ -1,0 +1,60 @@
+// Timing: warm up, size a batch to last about `minTime`, then time `rounds` batches and keep the
+// best (the least-disturbed run on a shared machine). Items of one size are timed interleaved,
+// round by round, so load changes hit the kernels and their references alike.
+
+import CFlowBench
+import CFlowKernels
+
+/// One thing to time: a closure plus the thread count it runs with.
+final class TimedItem {
+    let key: String
+    let threads: Int
+    let body: () -> Void
+    var callsPerBatch = 1
+    var seconds: [Double] = []  // per call, one per round
+
+    init(_ key: String, threads: Int, body: @escaping () -> Void) {
+        self.key = key
+        self.threads = threads
+        self.body = body
+    }
+
+    var best: Double { seconds.min() ?? .nan }
+    var median: Double {
+        let s = seconds.sorted()
+        return s.isEmpty ? .nan : s[s.count / 2]
+    }
+}
+
+func setThreads(_ n: Int) {
+    if fk_set_num_threads(Int32(n)) != FK_OK { fail("fk_set_num_threads(\(n)) failed") }
+}
+
+/// Seconds per call of `calls` back-to-back calls.
+func timeCalls(_ calls: Int, _ body: () -> Void) -> Double {
+    let t0 = fb_now()
+    for _ in 0..<calls { body() }
+    return (fb_now() - t0) / Double(calls)
+}
+
+/// Warms up and sizes each item's batch, then runs `rounds` interleaved rounds.
+func measure(_ items: [TimedItem], minTime: Double, rounds: Int) {
+    for item in items {
+        setThreads(item.threads)
+        item.body()  // first touch, caches, thread pool
+        var calls = 1
+        var t = timeCalls(1, item.body)
+        // Short calls: time a few to get past timer resolution before extrapolating.
+        while t * Double(calls) < minTime / 20 && calls < 1 << 24 {
+            calls *= 4
+            t = timeCalls(calls, item.body)
+        }
+        item.callsPerBatch = max(1, Int(minTime / max(t, 1e-9)))
+    }
+    for _ in 0..<rounds {
+        for item in items {
+            setThreads(item.threads)
+            item.seconds.append(timeCalls(item.callsPerBatch, item.body))
+        }
+    }
+}

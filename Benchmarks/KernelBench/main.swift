@@ -1,0 +1,96 @@
+// flowguide-bench: FlowGuide's kernel benchmarks (build with -c release).
+//
+//   swift build -c release --product flowguide-bench
+//   .build/release/flowguide-bench [--quick] [--numpy numpy.json] [--markdown out.md]
+//
+// See Benchmarks/README.md for the methodology and the meaning of every column.
+
+import CFlowBench
+import CFlowKernels
+import FlowGuide
+import Foundation
+
+let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
+let threads = options.threads ?? Int(fk_get_num_threads())
+setThreads(threads)
+let simd = String(cString: fk_simd_path())
+let refSimd = String(cString: fb_set_simd_path(simd))
+let numpy = options.numpyPath.map(NumpyTimings.load)
+
+func readFirstLine(_ path: String, prefix: String = "") -> String {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "?" }
+    for line in text.split(separator: "\n") where line.hasPrefix(prefix) {
+        return prefix.isEmpty ? String(line) : String(line.split(separator: ":", maxSplits: 1).last ?? "")
+            .trimmingCharacters(in: .whitespaces)
+    }
+    return "?"
+}
+
+/// Unbuffered stdout, so tables and the stderr progress lines come out in order.
+func emit(_ s: String) { FileHandle.standardOutput.write(Data(s.utf8)) }
+
+let env = ProcessInfo.processInfo.environment
+let cpuFlags = readFirstLine("/proc/cpuinfo", prefix: "flags")
+let hasAVX512 = cpuFlags.split(separator: " ").contains("avx512f")
+let loadBefore = readFirstLine("/proc/loadavg")
+
+var info = Table("Run", ["item", "value"], leftColumns: 2)
+info.add(["FlowGuide kernels", "fk_version \(String(cString: fk_version())), OpenMP \(fk_has_openmp() != 0 ? "yes" : "no")"])
+info.add(["fk_simd_path", simd + (env["FLOWGUIDE_SIMD"].map { " (FLOWGUIDE_SIMD=\($0))" } ?? "")])
+info.add(["reference loops SIMD", refSimd])
+info.add(["threads", "\(threads) (fk_get_num_threads after fk_set_num_threads; OMP_NUM_THREADS=\(env["OMP_NUM_THREADS"] ?? "unset"))"])
+info.add(["CPU", readFirstLine("/proc/cpuinfo", prefix: "model name") + ", \(ProcessInfo.processInfo.activeProcessorCount) cpus, AVX-512: \(hasAVX512 ? "yes" : "no")"])
+info.add(["OPENBLAS_CORETYPE", env["OPENBLAS_CORETYPE"] ?? "unset (left as found)"])
+info.add(["default BLAS", "\(String(cString: fk_blas_name())) \(String(cString: fk_blas_kernel())) \(String(cString: fk_blas_path()))"])
+info.add(["timing", "best of \(options.rounds) batches of >= \(options.minTime) s per item (GEMM: >= 1 call per batch), items interleaved per round\(options.quick ? " (--quick)" : "")"])
+info.add(["load average at start", loadBefore])
+if let numpy {
+    info.add(["NumPy", numpy.meta.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")])
+}
+emit(info.text)
+
+var tables: [Table] = []
+var kernelResults: [KernelResult] = []
+var refResults: [ReferenceResult] = []
+var gemmResults: [GemmResult] = []
+var peak1 = Double.nan, peakT = Double.nan
+
+if options.runKernels {
+    (kernelResults, refResults) = runKernelSection(options, threads: threads, numpy: numpy)
+    let table = kernelTable(kernelResults, refResults, threads: threads)
+    emit(table.text)
+    tables.append(table)
+}
+
+if options.runGemm {
+    let peakTime = options.quick ? 0.05 : 0.2
+    peak1 = fb_fma_peak_gflops(1, peakTime, 3)
+    peakT = threads == 1 ? peak1 : fb_fma_peak_gflops(Int32(threads), peakTime, 3)
+    progress("FMA peak: \(fmt(peak1)) GFLOP/s (1 thread), \(fmt(peakT)) (\(threads) threads)")
+    let (infos, results) = runGemmSection(options, threads: threads)
+    gemmResults = results
+    // The peak is a capability: measure it again after the GEMMs and keep the better value, so a
+    // burst of load from other processes during one measurement does not understate it.
+    peak1 = max(peak1, fb_fma_peak_gflops(1, peakTime, 3))
+    peakT = threads == 1 ? peak1 : max(peakT, fb_fma_peak_gflops(Int32(threads), peakTime, 3))
+    progress("FMA peak (best of before/after): \(fmt(peak1)) GFLOP/s (1 thread), \(fmt(peakT)) (\(threads) threads)")
+    for table in gemmTables(infos, results, peak1: peak1, peakT: peakT, threads: threads) {
+        emit(table.text)
+        tables.append(table)
+    }
+}
+
+let targets = targetTable(kernels: kernelResults, refs: refResults, gemm: gemmResults, peak1: peak1,
+                          threads: threads, hasAVX512: hasAVX512)
+emit(targets.text)
+tables.append(targets)
+info.add(["load average at end", readFirstLine("/proc/loadavg")])
+emit("load average at end: \(readFirstLine("/proc/loadavg"))\n")
+
+if let path = options.markdownPath {
+    let md = ([info] + tables).map(\.markdown).joined()
+    do { try md.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+        fail("cannot write \(path): \(error)")
+    }
+    progress("wrote \(path)")
+}

@@ -1,0 +1,229 @@
+/* fk_cfg.c — classifier-free guidance branch combiners (DESIGN.md §3):
+ *   fk_cfg_blend       g = u + w·(c - u)                           elementwise (tiles)
+ *   fk_cfg_euler_step  x += h·(u + w·(c - u))                      elementwise (tiles)
+ *   fk_cfg_rescale     CFG, then per-row std rescale (Lin et al.)   rows: 1 reduction + 1 pass
+ *   fk_cfg_zero_star   CFG-Zero* per-row projection scale           rows: 1 reduction + 1 pass
+ * Row reductions use 8 fixed double lanes (as fk_dot_lanes) on one thread per row, so results
+ * do not depend on the thread count. */
+#include "fk_guide_checks.h"
+
+/* ---- Argument checks (shared with ref/fk_cfg_ref.c) ---------------------------------------- */
+
+fk_status fk_check_cfg_args(int64_t rows, int64_t cols, const float *c, int64_t ldc,
+                            const float *u, int64_t ldu, const float *g, int64_t ldg,
+                            const float *scale_out) {
+    fk_status s = fk_check_matrix(rows, cols, c, ldc);
+    if (s == FK_OK) s = fk_check_matrix(rows, cols, u, ldu);
+    if (s == FK_OK) s = fk_check_matrix(rows, cols, g, ldg);
+    if (s == FK_OK && scale_out) s = fk_check_matrix(rows, 1, scale_out, 1);
+    if (s == FK_OK) s = fk_check_alias(g, ldg, c, ldc, rows, cols, 1);
+    if (s == FK_OK) s = fk_check_alias(g, ldg, u, ldu, rows, cols, 1);
+    if (s == FK_OK && cols > 0 &&
+        (fk_vec_overlaps(scale_out, rows, c, ldc, cols) || fk_vec_overlaps(scale_out, rows, u, ldu, cols) ||
+         fk_vec_overlaps(scale_out, rows, g, ldg, cols)))
+        s = FK_ERR_ALIAS;
+    return s;
+}
+
+fk_status fk_check_cfg_euler_args(int64_t rows, int64_t cols, const float *x, int64_t ldx,
+                                  const float *c, int64_t ldc, const float *u, int64_t ldu) {
+    fk_status s = fk_check_matrix(rows, cols, x, ldx);
+    if (s == FK_OK) s = fk_check_matrix(rows, cols, c, ldc);
+    if (s == FK_OK) s = fk_check_matrix(rows, cols, u, ldu);
+    if (s == FK_OK) s = fk_check_alias(x, ldx, c, ldc, rows, cols, 0);
+    if (s == FK_OK) s = fk_check_alias(x, ldx, u, ldu, rows, cols, 0);
+    return s;
+}
+
+fk_status fk_check_rescale_phi(float phi) {
+    return phi >= 0.0f && phi <= 1.0f ? FK_OK : FK_ERR_ARGUMENT; /* NaN fails both */
+}
+
+/* ---- Shared context and the lane sum -------------------------------------------------------- */
+
+typedef struct cfg_ctx {
+    int64_t cols;
+    float *x; int64_t ldx;
+    const float *c; int64_t ldc;
+    const float *u; int64_t ldu;
+    float *g; int64_t ldg;
+    float *scale_out;
+    float w, h, phi;
+} cfg_ctx;
+
+/* The fixed summation tree of fk_dot_lanes. */
+FK_INLINE double lanes_sum(const double a[8]) {
+    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+
+/* ---- fk_cfg_blend ---------------------------------------------------------------------------- */
+
+FK_INLINE void blend_tile(const cfg_ctx *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    const float w = k->w;
+    for (int64_t i = r0; i < r1; i++) {
+        const float *c = k->c + i * k->ldc, *u = k->u + i * k->ldu;
+        float *g = k->g + i * k->ldg;
+#pragma omp simd
+        for (int64_t j = c0; j < c1; j++) g[j] = u[j] + w * (c[j] - u[j]);
+    }
+}
+
+FK_TARGET_AVX512 static void blend_avx512(void *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) { blend_tile(k, r0, r1, c0, c1); }
+FK_TARGET_AVX2 static void blend_avx2(void *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) { blend_tile(k, r0, r1, c0, c1); }
+static void blend_baseline(void *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) { blend_tile(k, r0, r1, c0, c1); }
+
+fk_status fk_cfg_blend(int64_t rows, int64_t cols, const float *c, int64_t ldc,
+                       const float *u, int64_t ldu, float w, float *g, int64_t ldg) {
+    fk_status s = fk_check_cfg_args(rows, cols, c, ldc, u, ldu, g, ldg, NULL);
+    if (s != FK_OK) return s;
+    fk_path path = fk_active_path();
+    if (path == FK_PATH_REFERENCE) return fk_ref_cfg_blend(rows, cols, c, ldc, u, ldu, w, g, ldg);
+    cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, NULL, w, 0, 0};
+    fk_parallel_tiles(rows, cols,
+                      path == FK_PATH_AVX512 ? blend_avx512 : path == FK_PATH_AVX2 ? blend_avx2 : blend_baseline,
+                      &k);
+    return FK_OK;
+}
+
+/* ---- fk_cfg_euler_step ----------------------------------------------------------------------- */
+
+FK_INLINE void cfg_euler_tile(const cfg_ctx *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    const float w = k->w, h = k->h;
+    for (int64_t i = r0; i < r1; i++) {
+        const float *c = k->c + i * k->ldc, *u = k->u + i * k->ldu;
+        float *x = k->x + i * k->ldx;
+#pragma omp simd
+        for (int64_t j = c0; j < c1; j++) x[j] += h * (u[j] + w * (c[j] - u[j]));
+    }
+}
+
+FK_TARGET_AVX512 static void cfg_euler_avx512(void *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) { cfg_euler_tile(k, r0, r1, c0, c1); }
+FK_TARGET_AVX2 static void cfg_euler_avx2(void *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) { cfg_euler_tile(k, r0, r1, c0, c1); }
+static void cfg_euler_baseline(void *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) { cfg_euler_tile(k, r0, r1, c0, c1); }
+
+fk_status fk_cfg_euler_step(int64_t rows, int64_t cols, float *x, int64_t ldx,
+                            const float *c, int64_t ldc, const float *u, int64_t ldu,
+                            float w, float h) {
+    fk_status s = fk_check_cfg_euler_args(rows, cols, x, ldx, c, ldc, u, ldu);
+    if (s != FK_OK) return s;
+    fk_path path = fk_active_path();
+    if (path == FK_PATH_REFERENCE) return fk_ref_cfg_euler_step(rows, cols, x, ldx, c, ldc, u, ldu, w, h);
+    cfg_ctx k = {cols, x, ldx, c, ldc, u, ldu, NULL, 0, NULL, w, h, 0};
+    fk_parallel_tiles(rows, cols,
+                      path == FK_PATH_AVX512 ? cfg_euler_avx512 : path == FK_PATH_AVX2 ? cfg_euler_avx2 : cfg_euler_baseline,
+                      &k);
+    return FK_OK;
+}
+
+/* ---- fk_cfg_rescale -------------------------------------------------------------------------- */
+
+/* Per row: one pass for the means and variances of c and g0 = u + w·(c - u), then g = f·g0 with
+ * f = phi·std(c)/std(g0) + 1 - phi. The pass forms g0 in double: std(g0) of nearly constant
+ * short rows is ill-conditioned, and float-rounded g0 would make f wrong by ~1e-5. The sums are
+ * of values shifted by the row's first element, so a constant row gives a variance of exactly
+ * 0 (and the std(g0) = 0 guard holds). */
+FK_INLINE void rescale_rows(const cfg_ctx *k, int64_t r0, int64_t r1) {
+    const float w = k->w;
+    const int64_t n = k->cols;
+    for (int64_t i = r0; i < r1; i++) {
+        const float *c = k->c + i * k->ldc, *u = k->u + i * k->ldu;
+        float *g = k->g + i * k->ldg;
+        const double wd = w, kc = c[0], kg = u[0] + wd * ((double)c[0] - u[0]);
+        double sc[8] = {0}, sc2[8] = {0}, sg[8] = {0}, sg2[8] = {0};
+        int64_t j = 0;
+        for (; j + 8 <= n; j += 8)
+#pragma omp simd
+            for (int l = 0; l < 8; l++) {
+                double dc = (double)c[j + l] - kc;
+                double dg = (u[j + l] + wd * ((double)c[j + l] - u[j + l])) - kg;
+                sc[l] += dc; sc2[l] += dc * dc; sg[l] += dg; sg2[l] += dg * dg;
+            }
+        for (int l = 0; j < n; j++, l++) {
+            double dc = (double)c[j] - kc;
+            double dg = (u[j] + wd * ((double)c[j] - u[j])) - kg;
+            sc[l] += dc; sc2[l] += dc * dc; sg[l] += dg; sg2[l] += dg * dg;
+        }
+        double mc = lanes_sum(sc) / n, mg = lanes_sum(sg) / n;
+        double vc = lanes_sum(sc2) / n - mc * mc, vg = lanes_sum(sg2) / n - mg * mg;
+        if (vc < 0) vc = 0; /* rounding; NaN stays NaN */
+        if (vg < 0) vg = 0;
+        double stdg = sqrt(vg);
+        /* std(g0) = 0: the row is g0. NaN std(g0) also takes f = 1: g0 then holds the NaN/Inf. */
+        const float f = stdg > 0 ? (float)(k->phi * sqrt(vc) / stdg + (1.0 - k->phi)) : 1.0f;
+#pragma omp simd
+        for (j = 0; j < n; j++) g[j] = f * (u[j] + w * (c[j] - u[j]));
+    }
+}
+
+FK_TARGET_AVX512 static void rescale_avx512(void *k, int64_t r0, int64_t r1) { rescale_rows(k, r0, r1); }
+FK_TARGET_AVX2 static void rescale_avx2(void *k, int64_t r0, int64_t r1) { rescale_rows(k, r0, r1); }
+static void rescale_baseline(void *k, int64_t r0, int64_t r1) { rescale_rows(k, r0, r1); }
+
+fk_status fk_cfg_rescale(int64_t rows, int64_t cols, const float *c, int64_t ldc,
+                         const float *u, int64_t ldu, float w, float phi, float *g, int64_t ldg) {
+    fk_status s = fk_check_cfg_args(rows, cols, c, ldc, u, ldu, g, ldg, NULL);
+    if (s == FK_OK) s = fk_check_rescale_phi(phi);
+    if (s != FK_OK) return s;
+    fk_path path = fk_active_path();
+    if (path == FK_PATH_REFERENCE) return fk_ref_cfg_rescale(rows, cols, c, ldc, u, ldu, w, phi, g, ldg);
+    if (cols == 0) return FK_OK;
+    cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, NULL, w, 0, phi};
+    fk_parallel_rows(rows, cols,
+                     path == FK_PATH_AVX512 ? rescale_avx512 : path == FK_PATH_AVX2 ? rescale_avx2 : rescale_baseline,
+                     &k);
+    return FK_OK;
+}
+
+/* ---- fk_cfg_zero_star ------------------------------------------------------------------------ */
+
+/* Per row: one pass for <c, u> and ||u||^2, then g = s·u + w·(c - s·u). */
+FK_INLINE void zero_star_rows(const cfg_ctx *k, int64_t r0, int64_t r1) {
+    const float w = k->w;
+    const int64_t n = k->cols;
+    for (int64_t i = r0; i < r1; i++) {
+        const float *c = k->c + i * k->ldc, *u = k->u + i * k->ldu;
+        float *g = k->g + i * k->ldg;
+        double cu[8] = {0}, uu[8] = {0};
+        int64_t j = 0;
+        for (; j + 8 <= n; j += 8)
+#pragma omp simd
+            for (int l = 0; l < 8; l++) {
+                double cv = c[j + l], uv = u[j + l];
+                cu[l] += cv * uv; uu[l] += uv * uv;
+            }
+        for (int l = 0; j < n; j++, l++) {
+            double cv = c[j], uv = u[j];
+            cu[l] += cv * uv; uu[l] += uv * uv;
+        }
+        const float sf = (float)(lanes_sum(cu) / (lanes_sum(uu) + 1e-8));
+        if (k->scale_out) k->scale_out[i] = sf;
+#pragma omp simd
+        for (j = 0; j < n; j++) {
+            float su = sf * u[j];
+            g[j] = su + w * (c[j] - su);
+        }
+    }
+}
+
+FK_TARGET_AVX512 static void zero_star_avx512(void *k, int64_t r0, int64_t r1) { zero_star_rows(k, r0, r1); }
+FK_TARGET_AVX2 static void zero_star_avx2(void *k, int64_t r0, int64_t r1) { zero_star_rows(k, r0, r1); }
+static void zero_star_baseline(void *k, int64_t r0, int64_t r1) { zero_star_rows(k, r0, r1); }
+
+fk_status fk_cfg_zero_star(int64_t rows, int64_t cols, const float *c, int64_t ldc,
+                           const float *u, int64_t ldu, float w, float *g, int64_t ldg,
+                           float *scale_out) {
+    fk_status s = fk_check_cfg_args(rows, cols, c, ldc, u, ldu, g, ldg, scale_out);
+    if (s != FK_OK) return s;
+    fk_path path = fk_active_path();
+    if (path == FK_PATH_REFERENCE)
+        return fk_ref_cfg_zero_star(rows, cols, c, ldc, u, ldu, w, g, ldg, scale_out);
+    if (cols == 0) { /* empty rows: s = 0 / (0 + 1e-8) = 0 (and c, u, g may be NULL) */
+        for (int64_t i = 0; scale_out && i < rows; i++) scale_out[i] = 0.0f;
+        return FK_OK;
+    }
+    cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, scale_out, w, 0, 0};
+    fk_parallel_rows(rows, cols,
+                     path == FK_PATH_AVX512 ? zero_star_avx512 : path == FK_PATH_AVX2 ? zero_star_avx2 : zero_star_baseline,
+                     &k);
+    return FK_OK;
+}

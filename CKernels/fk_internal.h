@@ -1,0 +1,121 @@
+/*
+ * fk_internal.h — shared by the library's C files; not installed.
+ *
+ * What lives here: argument checks, the overlap test, the parallel drivers (fk_parallel.c is
+ * the only file that talks to OpenMP), the SIMD path switch (fk_cpu.c), and the fixed-lane
+ * double-precision row reductions every reduction kernel uses (so all of them sum in the same,
+ * thread-count independent order).
+ */
+#ifndef FK_INTERNAL_H
+#define FK_INTERNAL_H
+
+#include "flowkernels.h"
+
+#include <math.h>
+#include <stdint.h>
+
+/* Inputs smaller than this many elements run serially (OpenMP start-up costs more). */
+#define FK_PARALLEL_MIN_ELEMENTS 32768
+/* Elementwise kernels split work into tiles of about this many elements. */
+#define FK_TILE_ELEMENTS 16384
+
+#define FK_INLINE static inline __attribute__((always_inline))
+#define FK_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define FK_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma")))
+
+/* ---- SIMD path (fk_cpu.c) ---------------------------------------------------------------- */
+
+typedef enum fk_path {
+    FK_PATH_REFERENCE = 0, /* the fk_ref_* functions (for bisecting) */
+    FK_PATH_BASELINE = 1,  /* x86-64 baseline (SSE2) or the target's default */
+    FK_PATH_AVX2 = 2,      /* AVX2 + FMA */
+    FK_PATH_AVX512 = 3     /* AVX-512 F/VL/DQ */
+} fk_path;
+
+/* The active path: FLOWGUIDE_SIMD or fk_set_simd_path, else the best the CPU has. */
+fk_path fk_active_path(void);
+/* 1 if the CPU (and OS) supports AVX-512 F/VL/DQ. */
+int fk_cpu_has_avx512(void);
+
+/* ---- Argument checks (fk_status.c) -------------------------------------------------------- */
+
+/* A [rows, cols] operand with leading dimension ld: sizes >= 0, ld >= cols, p != NULL unless
+ * the matrix is empty. */
+fk_status fk_check_matrix(int64_t rows, int64_t cols, const void *p, int64_t ld);
+/* 1 if the byte ranges [a, a+abytes) and [b, b+bbytes) overlap (NULL or empty never does). */
+int fk_spans_overlap(const void *a, int64_t abytes, const void *b, int64_t bbytes);
+/* 1 if the memory spans of two [rows, cols] operands overlap (NULL never overlaps). */
+int fk_overlap(const void *a, int64_t lda, const void *b, int64_t ldb, int64_t rows, int64_t cols);
+/* 1 if a and b are the same operand (same pointer, same ld). */
+FK_INLINE int fk_same(const void *a, int64_t lda, const void *b, int64_t ldb) {
+    return a == b && lda == ldb;
+}
+/* FK_OK unless out partially overlaps in (exact aliasing allowed when allow_exact != 0). */
+fk_status fk_check_alias(const void *out, int64_t ldo, const void *in, int64_t ldi,
+                         int64_t rows, int64_t cols, int allow_exact);
+/* Span in bytes of a [rows, cols] float operand: ((rows-1)·ld + cols)·4, 0 if empty. */
+int64_t fk_span_bytes(int64_t rows, int64_t cols, int64_t ld);
+
+/* ---- Parallel drivers (fk_parallel.c) ----------------------------------------------------- */
+
+/* Elementwise work on rows [r0, r1) x columns [c0, c1). */
+typedef void (*fk_tile_fn)(void *ctx, int64_t r0, int64_t r1, int64_t c0, int64_t c1);
+/* Calls fn over tiles covering [rows, cols]; tiles never depend on the thread count, and
+ * run in parallel when rows·cols >= FK_PARALLEL_MIN_ELEMENTS. */
+void fk_parallel_tiles(int64_t rows, int64_t cols, fk_tile_fn fn, void *ctx);
+
+/* Calls fn(ctx, i) for i in [0, count), in parallel when parallel != 0 (GEMM tiles). */
+typedef void (*fk_index_fn)(void *ctx, int64_t i);
+void fk_parallel_for(int64_t count, int parallel, fk_index_fn fn, void *ctx);
+
+/* Row work on rows [r0, r1) (whole rows: for kernels with per-row reductions). */
+typedef void (*fk_rows_fn)(void *ctx, int64_t r0, int64_t r1);
+void fk_parallel_rows(int64_t rows, int64_t cols, fk_rows_fn fn, void *ctx);
+
+/* ---- BLAS backend (fk_blas.c) ------------------------------------------------------------ */
+
+/* The argument checks shared by fk_sgemm and fk_ref_sgemm (same statuses from both). */
+/* Test hook: nonzero makes the OpenBLAS fast-path check fail (exercises the reload). */
+void fk_blas_test_fail_fastpath_check(int fail);
+fk_status fk_check_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                         const float *a, int64_t lda, const float *b, int64_t ldb,
+                         const float *c, int64_t ldc);
+
+/* ---- Dense-layer argument checks (fk_dense.c; the kernels and their references share them) - */
+
+fk_status fk_check_bias_activation(int64_t m, int64_t n, const float *y, int64_t ldy,
+                                   const float *bias, fk_activation act, const float *pre);
+fk_status fk_check_dense_forward(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
+                                 const float *w, int64_t ldw, const float *bias,
+                                 fk_activation act, const float *y, int64_t ldy,
+                                 const float *pre);
+fk_status fk_check_dense_backward(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
+                                  const float *w, int64_t ldw, const float *pre,
+                                  fk_activation act, const float *dy, int64_t ldy,
+                                  const float *dz, const float *dw, const float *db,
+                                  const float *dx);
+
+/* ---- Noise argument check (fk_noise.c; shared with its reference) ------------------------- */
+
+/* out: [rows, cols] with ldo; row0, col0 >= 0; row0 + rows fits; col0 + cols <= 2^34. */
+fk_status fk_check_noise(int64_t row0, int64_t col0, int64_t rows, int64_t cols, const float *out,
+                         int64_t ldo);
+
+/* ---- Fixed-lane row reductions ------------------------------------------------------------ */
+
+/* 8 double lanes, element j goes to lane j % 8, lanes summed in a fixed tree. The order depends
+ * only on n, so every caller (and every thread count) gets the same bits on a given path. */
+FK_INLINE double fk_dot_lanes(const float *a, const float *b, int64_t n) {
+    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int l = 0; l < 8; l++) acc[l] += (double)a[j + l] * (double)b[j + l];
+    for (int l = 0; j < n; j++, l++) acc[l] += (double)a[j] * (double)b[j];
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+
+FK_INLINE double fk_sqnorm_lanes(const float *a, int64_t n) {
+    return fk_dot_lanes(a, a, n);
+}
+
+#endif /* FK_INTERNAL_H */
