@@ -31,5 +31,7 @@ if(FK_OPENMP)
     set(FK_PC_OMP "-lomp")
   endif()
 endif()
+file(RELATIVE_PATH FK_PC_RELATIVE_PREFIX
+     ${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
 configure_file(cmake/flowkernels.pc.in ${CMAKE_CURRENT_BINARY_DIR}/flowkernels.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/flowkernels.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
