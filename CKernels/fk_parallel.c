@@ -69,8 +69,10 @@ void fk_parallel_rows(int64_t rows, int64_t cols, fk_rows_fn fn, void *ctx) {
     }
 }
 
+/* schedule(static, 1): dynamic scheduling would need __kmpc_dispatch_deinit, which Swift's clang
+ * emits but Debian's libomp 14 lacks. */
 void fk_parallel_for(int64_t count, int parallel, fk_index_fn fn, void *ctx) {
     (void)parallel;
-#pragma omp parallel for schedule(dynamic, 1) if (parallel && count > 1)
+#pragma omp parallel for schedule(static, 1) if (parallel && count > 1)
     for (int64_t i = 0; i < count; i++) fn(ctx, i);
 }
