@@ -57,23 +57,24 @@ typedef struct apg_ctx {
     float *diag;
     double w, eta, r;
     float beta, sigma;
-    int variant; /* x0·2 + (prev != NULL) */
+    int variant; /* x0·4 + read_prev·2 + write_prev */
 } apg_ctx;
 
-/* delta at j (the same float expression in both passes). */
+/* delta at j (the same float expression in both passes). prev is read only when beta != 0. */
 FK_INLINE float apg_delta(const float *c, const float *u, const float *p, int64_t j,
-                          float beta, float sigma, int x0, int has_prev) {
+                          float beta, float sigma, int x0, int read_prev) {
     float dl = x0 ? sigma * (u[j] - c[j]) : c[j] - u[j];
-    return has_prev ? dl + beta * p[j] : dl;
+    return read_prev ? dl + beta * p[j] : dl;
 }
 
-FK_INLINE void apg_rows_body(const apg_ctx *k, int64_t r0, int64_t r1, int x0, int has_prev) {
+FK_INLINE void apg_rows_body(const apg_ctx *k, int64_t r0, int64_t r1, int x0, int read_prev,
+                             int write_prev) {
     const int64_t n = k->cols;
     const float beta = k->beta, sigma = k->sigma;
     for (int64_t i = r0; i < r1; i++) {
         const float *c = k->c + i * k->ldc, *u = k->u + i * k->ldu;
         const float *x = x0 ? k->x + i * k->ldx : NULL;
-        float *p = has_prev ? k->prev + i * k->ldp : NULL;
+        float *p = write_prev ? k->prev + i * k->ldp : NULL;
         float *g = k->g + i * k->ldg;
 
         /* Pass 1: ||delta||^2, <delta, D_c>, ||D_c||^2. */
@@ -82,12 +83,12 @@ FK_INLINE void apg_rows_body(const apg_ctx *k, int64_t r0, int64_t r1, int x0, i
         for (; j + 8 <= n; j += 8)
 #pragma omp simd
             for (int l = 0; l < 8; l++) {
-                double dl = apg_delta(c, u, p, j + l, beta, sigma, x0, has_prev);
+                double dl = apg_delta(c, u, p, j + l, beta, sigma, x0, read_prev);
                 double dc = x0 ? x[j + l] - sigma * c[j + l] : c[j + l];
                 add[l] += dl * dl; adc[l] += dl * dc; acc[l] += dc * dc;
             }
         for (int l = 0; j < n; j++, l++) {
-            double dl = apg_delta(c, u, p, j, beta, sigma, x0, has_prev);
+            double dl = apg_delta(c, u, p, j, beta, sigma, x0, read_prev);
             double dc = x0 ? x[j] - sigma * c[j] : c[j];
             add[l] += dl * dl; adc[l] += dl * dc; acc[l] += dc * dc;
         }
@@ -106,18 +107,18 @@ FK_INLINE void apg_rows_body(const apg_ctx *k, int64_t r0, int64_t r1, int x0, i
             const float ax = (float)((1.0 - a) / sigma), bx = (float)(b / sigma);
 #pragma omp simd
             for (j = 0; j < n; j++) {
-                float dl = apg_delta(c, u, p, j, beta, sigma, x0, has_prev);
+                float dl = apg_delta(c, u, p, j, beta, sigma, x0, read_prev);
                 float gv = af * c[j] + ax * x[j] - bx * dl;
-                if (has_prev) p[j] = dl;
+                if (write_prev) p[j] = dl;
                 g[j] = gv;
             }
         } else {
             const float bf = (float)b;
 #pragma omp simd
             for (j = 0; j < n; j++) {
-                float dl = apg_delta(c, u, p, j, beta, sigma, x0, has_prev);
+                float dl = apg_delta(c, u, p, j, beta, sigma, x0, read_prev);
                 float gv = af * c[j] + bf * dl;
-                if (has_prev) p[j] = dl;
+                if (write_prev) p[j] = dl;
                 g[j] = gv;
             }
         }
@@ -127,10 +128,12 @@ FK_INLINE void apg_rows_body(const apg_ctx *k, int64_t r0, int64_t r1, int x0, i
 FK_INLINE void apg_rows_switch(void *vk, int64_t r0, int64_t r1) {
     const apg_ctx *k = vk;
     switch (k->variant) {
-    case 0: apg_rows_body(k, r0, r1, 0, 0); break;
-    case 1: apg_rows_body(k, r0, r1, 0, 1); break;
-    case 2: apg_rows_body(k, r0, r1, 1, 0); break;
-    case 3: apg_rows_body(k, r0, r1, 1, 1); break;
+    case 0: apg_rows_body(k, r0, r1, 0, 0, 0); break;
+    case 1: apg_rows_body(k, r0, r1, 0, 0, 1); break;
+    case 3: apg_rows_body(k, r0, r1, 0, 1, 1); break;
+    case 4: apg_rows_body(k, r0, r1, 1, 0, 0); break;
+    case 5: apg_rows_body(k, r0, r1, 1, 0, 1); break;
+    case 7: apg_rows_body(k, r0, r1, 1, 1, 1); break;
     }
 }
 
@@ -154,7 +157,7 @@ fk_status fk_apg(int64_t rows, int64_t cols, const float *x, int64_t ldx,
     const int x0 = params->space == FK_APG_X0_SPACE;
     apg_ctx k = {cols, x0 ? x : NULL, ldx, c, ldc, u, ldu, prev, ldp, g, ldg, diag,
                  params->w, params->eta, params->r, params->beta, params->sigma,
-                 x0 * 2 + (prev != NULL)};
+                 x0 * 4 + (params->beta != 0.0f) * 2 + (prev != NULL)};
     fk_parallel_rows(rows, cols, path == FK_PATH_AVX512 ? apg_avx512 : path == FK_PATH_AVX2 ? apg_avx2 : apg_baseline, &k);
     return FK_OK;
 }

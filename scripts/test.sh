@@ -16,7 +16,7 @@ cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure
 
 echo "== ctest under AddressSanitizer + UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DFK_SANITIZE=address,undefined -DFK_BUILD_BENCHMARKS=OFF >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFK_SANITIZE=address,undefined -DFK_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ctest --test-dir build-asan --output-on-failure -E numpy_oracle
 

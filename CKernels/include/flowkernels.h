@@ -275,7 +275,8 @@ typedef struct fk_apg_params {
 /* x: [rows, cols] current state (read in x0 space; may be NULL in velocity space).
  * c, u: [rows, cols] conditional / unconditional velocities.
  * prev: [rows, cols] momentum buffer (zero it at the start of a run), updated in place;
- *       may be NULL when beta = 0. ldp is its leading dimension.
+ *       may be NULL when beta = 0 (with beta = 0 it is not read, only written if given).
+ *       ldp is its leading dimension.
  * g: [rows, cols] the guided velocity; may alias c or u; must not overlap x or prev.
  * diag: [rows] receives ||delta|| after the threshold, or NULL.
  * Errors: params NULL, or prev NULL with beta != 0 -> FK_ERR_NULL; r <= 0 or NaN, |beta| >= 1

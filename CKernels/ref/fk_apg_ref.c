@@ -17,7 +17,7 @@ fk_status fk_ref_apg(int64_t rows, int64_t cols, const float *x, int64_t ldx,
             double cv = c[i * ldc + j], uv = u[i * ldu + j];
             double xv = x0 ? (double)x[i * ldx + j] : 0.0;
             double dc = x0 ? xv - sigma * cv : cv, du = x0 ? xv - sigma * uv : uv;
-            double delta = dc - du + (prev ? beta * (double)prev[i * ldp + j] : 0.0);
+            double delta = dc - du + (prev && beta != 0.0 ? beta * (double)prev[i * ldp + j] : 0.0);
             nd2 += delta * delta; dot += delta * dc; nc2 += dc * dc;
         }
         double nd = sqrt(nd2);
@@ -28,7 +28,7 @@ fk_status fk_ref_apg(int64_t rows, int64_t cols, const float *x, int64_t ldx,
             double cv = c[i * ldc + j], uv = u[i * ldu + j];
             double xv = x0 ? (double)x[i * ldx + j] : 0.0;
             double dc = x0 ? xv - sigma * cv : cv, du = x0 ? xv - sigma * uv : uv;
-            double delta = dc - du + (prev ? beta * (double)prev[i * ldp + j] : 0.0);
+            double delta = dc - du + (prev && beta != 0.0 ? beta * (double)prev[i * ldp + j] : 0.0);
             if (prev) prev[i * ldp + j] = (float)delta;
             double par = coef * dc, perp = t * delta - par;
             double dhat = dc + (w - 1.0) * (perp + eta * par);

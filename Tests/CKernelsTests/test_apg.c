@@ -14,7 +14,8 @@ static int same_matrix(const float *a, const float *b, int64_t rows, int64_t col
 }
 
 static float *copy_of(const float *p, int64_t n) {
-    float *q = fk_test_alloc(n, 0);
+    float *q = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    if (!q) { fprintf(stderr, "out of memory\n"); exit(2); }
     memcpy(q, p, (size_t)(n > 0 ? n : 1) * sizeof(float));
     return q;
 }
@@ -127,6 +128,14 @@ static void check_hand_case(void) {
     p.r = INFINITY; p.beta = -0.5f;
     CHECK_STATUS(fk_apg(1, 2, NULL, 0, c, 2, u, 2, prev, 2, &p, g, 2, &diag), FK_OK);
     CHECK(prev[0] == 0.5f && prev[1] == -1.5f);
+    /* beta = 0: prev is not read (garbage in it does not matter) but receives delta. */
+    float junk[2] = {NAN, INFINITY};
+    p.beta = 0.0f;
+    for (int ref = 0; ref <= 1; ref++) {
+        junk[0] = NAN; junk[1] = INFINITY;
+        CHECK_STATUS((ref ? fk_ref_apg : fk_apg)(1, 2, NULL, 0, c, 2, u, 2, junk, 2, &p, g, 2, &diag), FK_OK);
+        CHECK(junk[0] == 1.0f && junk[1] == -1.0f && fabsf(g[0] - 2.0f) <= 1e-6f && fabsf(g[1] + 2.0f) <= 1e-6f);
+    }
     /* ||D_c|| = 0: no parallel part, D_hat = (w-1)·delta. */
     float z[2] = {0, 0};
     p = apg(3.0f, 0.5f, INFINITY, 0.0f, 0.5f, FK_APG_VELOCITY_SPACE);

@@ -27,7 +27,8 @@ static double err_floor(const float *got, const float *want, int64_t rows, int64
 }
 
 static float *copy_of(const float *p, int64_t n) {
-    float *q = fk_test_alloc(n, 0);
+    float *q = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    if (!q) { fprintf(stderr, "out of memory\n"); exit(2); }
     memcpy(q, p, (size_t)(n > 0 ? n : 1) * sizeof(float));
     return q;
 }
@@ -321,7 +322,12 @@ int main(void) {
     for (int p = 0; p < (int)(sizeof(PATHS) / sizeof(PATHS[0])); p++) {
         if (fk_set_simd_path(PATHS[p]) != FK_OK) continue; /* not on this CPU */
         printf("path %s\n", fk_simd_path());
-        for (int s = 0; s < FK_TEST_NSHAPES; s++) check_shape(FK_TEST_SHAPES[s].rows, FK_TEST_SHAPES[s].cols);
+        for (int s = 0; s < FK_TEST_NSHAPES; s++) {
+            /* On the reference path the kernel is the oracle: large shapes would compare it
+             * with itself, slowly. */
+            if (strcmp(PATHS[p], "reference") == 0 && FK_TEST_SHAPES[s].rows * FK_TEST_SHAPES[s].cols > 200000) continue;
+            check_shape(FK_TEST_SHAPES[s].rows, FK_TEST_SHAPES[s].cols);
+        }
         check_ab2_and_first_step();
         check_constant_field();
         check_hand_cases();
