@@ -94,4 +94,22 @@ static inline int fk_test_same_bits(const float *a, const float *b, int64_t n) {
     return n <= 0 || memcmp(a, b, (size_t)n * sizeof(float)) == 0;
 }
 
+/* Every SIMD path name; tests skip those fk_set_simd_path rejects on this CPU. */
+static const char *const FK_TEST_PATHS[] __attribute__((unused)) = {"baseline", "avx2", "avx512", "reference"};
+
+/* 1 if the [rows, cols] parts (not the row padding) are bitwise identical. */
+static inline int fk_test_same_matrix(const float *a, const float *b, int64_t rows, int64_t cols, int64_t ld) {
+    for (int64_t i = 0; i < rows; i++)
+        if (!fk_test_same_bits(a + i * ld, b + i * ld, cols)) return 0;
+    return 1;
+}
+
+/* A malloc'd copy of n floats (at least one allocated). */
+static inline float *fk_test_copy(const float *p, int64_t n) {
+    float *q = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    if (!q) { fprintf(stderr, "out of memory\n"); exit(2); }
+    memcpy(q, p, (size_t)(n > 0 ? n : 1) * sizeof(float));
+    return q;
+}
+
 #endif /* FK_TEST_H */

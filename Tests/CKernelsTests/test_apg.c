@@ -4,22 +4,6 @@
  * semantic checks: eta = 1, r = INFINITY, beta = 0 equals fk_cfg_blend; r caps ||delta||. */
 #include "fk_test.h"
 
-static const char *PATHS[] = {"baseline", "avx2", "avx512", "reference"};
-
-/* 1 if the [rows, cols] parts (not the row padding) are bitwise identical. */
-static int same_matrix(const float *a, const float *b, int64_t rows, int64_t cols, int64_t ld) {
-    for (int64_t i = 0; i < rows; i++)
-        if (!fk_test_same_bits(a + i * ld, b + i * ld, cols)) return 0;
-    return 1;
-}
-
-static float *copy_of(const float *p, int64_t n) {
-    float *q = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    if (!q) { fprintf(stderr, "out of memory\n"); exit(2); }
-    memcpy(q, p, (size_t)(n > 0 ? n : 1) * sizeof(float));
-    return q;
-}
-
 static fk_apg_params apg(float w, float eta, float r, float beta, float sigma, int space) {
     fk_apg_params p = {w, eta, r, beta, sigma, space};
     return p;
@@ -43,7 +27,7 @@ static void check_shape(int64_t rows, int64_t cols) {
                     if (betas[bi] != 0.0f && !with_prev) continue;
                     if (large && ri == 0 && bi == 0) continue; /* keep the large shapes quick */
                     fk_apg_params p = apg(5.0f, 0.3f, ri == 0 ? INFINITY : rs[ri] * (float)sqrt((double)cols) + 1e-3f, betas[bi], 0.6f, space);
-                    float *pv = with_prev ? copy_of(prev0, n) : NULL, *pr = with_prev ? copy_of(prev0, n) : NULL;
+                    float *pv = with_prev ? fk_test_copy(prev0, n) : NULL, *pr = with_prev ? fk_test_copy(prev0, n) : NULL;
                     const float *xx = space == FK_APG_X0_SPACE ? x : NULL;
                     /* Two steps, so the momentum buffer is exercised. */
                     for (int step = 0; step < 2; step++) {
@@ -59,20 +43,20 @@ static void check_shape(int64_t rows, int64_t cols) {
     /* g aliasing c, then u; 1 vs 2 threads. */
     for (int space = 0; space <= 1; space++) {
         fk_apg_params p = apg(5.0f, 0.3f, 0.05f * (float)sqrt((double)cols) + 1e-3f, -0.5f, 0.6f, space);
-        float *p1 = copy_of(prev0, n), *p2 = copy_of(prev0, n), *ga = copy_of(c, n), *d2 = fk_test_alloc(rows, 0);
+        float *p1 = fk_test_copy(prev0, n), *p2 = fk_test_copy(prev0, n), *ga = fk_test_copy(c, n), *d2 = fk_test_alloc(rows, 0);
         CHECK_STATUS(fk_apg(rows, cols, x, ld, c, ld, u, ld, p1, ld, &p, g, ld, dg), FK_OK);
         CHECK_STATUS(fk_apg(rows, cols, x, ld, ga, ld, u, ld, p2, ld, &p, ga, ld, d2), FK_OK);
-        CHECK(same_matrix(ga, g, rows, cols, ld) && same_matrix(p1, p2, rows, cols, ld));
+        CHECK(fk_test_same_matrix(ga, g, rows, cols, ld) && fk_test_same_matrix(p1, p2, rows, cols, ld));
         memcpy(ga, u, (size_t)(n > 0 ? n : 1) * sizeof(float));
         memcpy(p2, prev0, (size_t)(n > 0 ? n : 1) * sizeof(float));
         CHECK_STATUS(fk_apg(rows, cols, x, ld, c, ld, ga, ld, p2, ld, &p, ga, ld, d2), FK_OK);
-        CHECK(same_matrix(ga, g, rows, cols, ld) && same_matrix(p1, p2, rows, cols, ld));
+        CHECK(fk_test_same_matrix(ga, g, rows, cols, ld) && fk_test_same_matrix(p1, p2, rows, cols, ld));
         memcpy(ga, c, (size_t)(n > 0 ? n : 1) * sizeof(float)); /* the reference too */
         memcpy(p2, prev0, (size_t)(n > 0 ? n : 1) * sizeof(float));
         CHECK_STATUS(fk_ref_apg(rows, cols, x, ld, c, ld, u, ld, p2, ld, &p, gr, ld, NULL), FK_OK);
         memcpy(p2, prev0, (size_t)(n > 0 ? n : 1) * sizeof(float));
         CHECK_STATUS(fk_ref_apg(rows, cols, x, ld, ga, ld, u, ld, p2, ld, &p, ga, ld, NULL), FK_OK);
-        CHECK(same_matrix(ga, gr, rows, cols, ld));
+        CHECK(fk_test_same_matrix(ga, gr, rows, cols, ld));
 
         memcpy(p1, prev0, (size_t)(n > 0 ? n : 1) * sizeof(float));
         memcpy(p2, prev0, (size_t)(n > 0 ? n : 1) * sizeof(float));
@@ -80,7 +64,7 @@ static void check_shape(int64_t rows, int64_t cols) {
         CHECK_STATUS(fk_apg(rows, cols, x, ld, c, ld, u, ld, p1, ld, &p, g, ld, dg), FK_OK);
         fk_set_num_threads(2);
         CHECK_STATUS(fk_apg(rows, cols, x, ld, c, ld, u, ld, p2, ld, &p, ga, ld, d2), FK_OK);
-        CHECK(same_matrix(ga, g, rows, cols, ld) && same_matrix(p1, p2, rows, cols, ld) &&
+        CHECK(fk_test_same_matrix(ga, g, rows, cols, ld) && fk_test_same_matrix(p1, p2, rows, cols, ld) &&
               fk_test_same_bits(dg, d2, rows));
         free(p1); free(p2); free(ga); free(d2);
     }
@@ -217,8 +201,8 @@ static void check_bad_arguments(void) {
 }
 
 int main(void) {
-    for (int p = 0; p < (int)(sizeof(PATHS) / sizeof(PATHS[0])); p++) {
-        if (fk_set_simd_path(PATHS[p]) != FK_OK) continue; /* not on this CPU */
+    for (int p = 0; p < (int)(sizeof(FK_TEST_PATHS) / sizeof(FK_TEST_PATHS[0])); p++) {
+        if (fk_set_simd_path(FK_TEST_PATHS[p]) != FK_OK) continue; /* not on this CPU */
         printf("path %s\n", fk_simd_path());
         for (int s = 0; s < FK_TEST_NSHAPES; s++) check_shape(FK_TEST_SHAPES[s].rows, FK_TEST_SHAPES[s].cols);
         check_hand_case();

@@ -4,22 +4,6 @@
  * (w = 1 gives c; the CFG-Zero* scale is <c,u>/(||u||^2 + 1e-8)). */
 #include "fk_test.h"
 
-static const char *PATHS[] = {"baseline", "avx2", "avx512", "reference"};
-
-/* 1 if the [rows, cols] parts (not the row padding) are bitwise identical. */
-static int same_matrix(const float *a, const float *b, int64_t rows, int64_t cols, int64_t ld) {
-    for (int64_t i = 0; i < rows; i++)
-        if (!fk_test_same_bits(a + i * ld, b + i * ld, cols)) return 0;
-    return 1;
-}
-
-static float *copy_of(const float *p, int64_t n) {
-    float *q = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    if (!q) { fprintf(stderr, "out of memory\n"); exit(2); }
-    memcpy(q, p, (size_t)(n > 0 ? n : 1) * sizeof(float));
-    return q;
-}
-
 /* The kernels that write g (may alias c or u): 0 blend, 1 rescale, 2 zero-star. */
 static fk_status run_g(int which, int ref, int64_t rows, int64_t cols, const float *c, const float *u,
                        int64_t ld, float w, float *g, float *scale) {
@@ -46,16 +30,16 @@ static void check_shape(int64_t rows, int64_t cols) {
         if (which == 2) CHECK(fk_test_relerr(sgot, swant, rows, 1, 1) <= 1e-6);
 
         /* g aliasing c, then u: the same bits as the separate output. */
-        float *ac = copy_of(c, n), *au = copy_of(u, n);
+        float *ac = fk_test_copy(c, n), *au = fk_test_copy(u, n);
         CHECK_STATUS(run_g(which, 0, rows, cols, ac, u, ld, w, ac, sother), FK_OK);
-        CHECK(same_matrix(ac, got, rows, cols, ld));
+        CHECK(fk_test_same_matrix(ac, got, rows, cols, ld));
         CHECK_STATUS(run_g(which, 0, rows, cols, c, au, ld, w, au, sother), FK_OK);
-        CHECK(same_matrix(au, got, rows, cols, ld));
+        CHECK(fk_test_same_matrix(au, got, rows, cols, ld));
         if (which == 2) CHECK(fk_test_same_bits(sother, sgot, rows));
         /* The reference honours the same aliases. */
         memcpy(ac, c, (size_t)(n > 0 ? n : 1) * sizeof(float));
         CHECK_STATUS(run_g(which, 1, rows, cols, ac, u, ld, w, ac, sother), FK_OK);
-        CHECK(same_matrix(ac, want, rows, cols, ld));
+        CHECK(fk_test_same_matrix(ac, want, rows, cols, ld));
         free(ac); free(au);
 
         /* Bitwise identical for 1 and 2 threads. */
@@ -63,12 +47,12 @@ static void check_shape(int64_t rows, int64_t cols) {
         CHECK_STATUS(run_g(which, 0, rows, cols, c, u, ld, w, other, sother), FK_OK);
         fk_set_num_threads(2);
         CHECK_STATUS(run_g(which, 0, rows, cols, c, u, ld, w, got, sgot), FK_OK);
-        CHECK(same_matrix(other, got, rows, cols, ld));
+        CHECK(fk_test_same_matrix(other, got, rows, cols, ld));
         if (which == 2) CHECK(fk_test_same_bits(sother, sgot, rows));
     }
 
     /* fk_cfg_euler_step. */
-    float *x = fk_test_alloc(n, 3), *xw = copy_of(x, n), *x1 = copy_of(x, n), *x2 = copy_of(x, n);
+    float *x = fk_test_alloc(n, 3), *xw = fk_test_copy(x, n), *x1 = fk_test_copy(x, n), *x2 = fk_test_copy(x, n);
     const float h = -0.05f;
     CHECK_STATUS(fk_ref_cfg_euler_step(rows, cols, xw, ld, c, ld, u, ld, w, h), FK_OK);
     CHECK_STATUS(fk_cfg_euler_step(rows, cols, x, ld, c, ld, u, ld, w, h), FK_OK);
@@ -77,7 +61,7 @@ static void check_shape(int64_t rows, int64_t cols) {
     CHECK_STATUS(fk_cfg_euler_step(rows, cols, x1, ld, c, ld, u, ld, w, h), FK_OK);
     fk_set_num_threads(2);
     CHECK_STATUS(fk_cfg_euler_step(rows, cols, x2, ld, c, ld, u, ld, w, h), FK_OK);
-    CHECK(same_matrix(x1, x2, rows, cols, ld));
+    CHECK(fk_test_same_matrix(x1, x2, rows, cols, ld));
 
     /* w = 1 is no guidance: g = c (blend and CFG-Zero* exactly up to rounding; rescale with
      * g0 = c has std(c)/std(g0) = 1). */
@@ -187,8 +171,8 @@ static void check_bad_arguments(void) {
 }
 
 int main(void) {
-    for (int p = 0; p < (int)(sizeof(PATHS) / sizeof(PATHS[0])); p++) {
-        if (fk_set_simd_path(PATHS[p]) != FK_OK) continue; /* not on this CPU */
+    for (int p = 0; p < (int)(sizeof(FK_TEST_PATHS) / sizeof(FK_TEST_PATHS[0])); p++) {
+        if (fk_set_simd_path(FK_TEST_PATHS[p]) != FK_OK) continue; /* not on this CPU */
         printf("path %s\n", fk_simd_path());
         for (int s = 0; s < FK_TEST_NSHAPES; s++) check_shape(FK_TEST_SHAPES[s].rows, FK_TEST_SHAPES[s].cols);
         check_small();

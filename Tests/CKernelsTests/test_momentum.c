@@ -6,15 +6,6 @@
  * unchanged, the first step is plain Euler, debias/normalize by hand, inactive window. */
 #include "fk_test.h"
 
-static const char *PATHS[] = {"baseline", "avx2", "avx512", "reference"};
-
-/* 1 if the [rows, cols] parts (not the row padding) are bitwise identical. */
-static int same_matrix(const float *a, const float *b, int64_t rows, int64_t cols, int64_t ld) {
-    for (int64_t i = 0; i < rows; i++)
-        if (!fk_test_same_bits(a + i * ld, b + i * ld, cols)) return 0;
-    return 1;
-}
-
 /* fk_test_relerr, but relative to at least 1 (the inputs' scale): the EMA (1-beta)·d + beta·m
  * of a 1x1 case can cancel to a tiny value whose float rounding is relative to d and m. */
 static double err_floor(const float *got, const float *want, int64_t rows, int64_t cols, int64_t ld) {
@@ -24,13 +15,6 @@ static double err_floor(const float *got, const float *want, int64_t rows, int64
             if (fabs(want[i * ld + j]) > maxref) maxref = fabs(want[i * ld + j]);
     /* relerr·maxref is the max |got - want| (or Inf/NaN where they disagree on non-finites). */
     return fk_test_relerr(got, want, rows, cols, ld) * maxref / (maxref > 1.0 ? maxref : 1.0);
-}
-
-static float *copy_of(const float *p, int64_t n) {
-    float *q = (float *)malloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    if (!q) { fprintf(stderr, "out of memory\n"); exit(2); }
-    memcpy(q, p, (size_t)(n > 0 ? n : 1) * sizeof(float));
-    return q;
 }
 
 static fk_mg_params mg(float alpha, float beta, int flags, int active, int64_t updates) {
@@ -46,7 +30,7 @@ typedef struct {
 
 static void run_pair(const mg_case *t, const fk_mg_params *p, int with_g, int with_diag, float w, float h) {
     int64_t n = t->rows * t->ld;
-    float *x = copy_of(t->x0, n), *m = copy_of(t->m0, n), *xr = copy_of(t->x0, n), *mr = copy_of(t->m0, n);
+    float *x = fk_test_copy(t->x0, n), *m = fk_test_copy(t->m0, n), *xr = fk_test_copy(t->x0, n), *mr = fk_test_copy(t->m0, n);
     float *g = with_g ? fk_test_alloc(n, 0) : NULL, *gr = with_g ? fk_test_alloc(n, 0) : NULL;
     float *dg = with_diag ? fk_test_alloc(t->rows, 0) : NULL, *dr = with_diag ? fk_test_alloc(t->rows, 0) : NULL;
     CHECK_STATUS(fk_ref_cfg_mg_euler_step(t->rows, t->cols, xr, t->ld, t->c, t->ld, t->u, t->ld, w,
@@ -64,8 +48,8 @@ static void run_pair(const mg_case *t, const fk_mg_params *p, int with_g, int wi
 static void run_mg(const mg_case *t, const float *c, const fk_mg_params *p, float w, float h,
                    float **x, float **m, float **g, float **diag, int g_is_c) {
     int64_t n = t->rows * t->ld;
-    *x = copy_of(t->x0, n); *m = copy_of(t->m0, n);
-    *g = g_is_c ? copy_of(c, n) : fk_test_alloc(n, 0);
+    *x = fk_test_copy(t->x0, n); *m = fk_test_copy(t->m0, n);
+    *g = g_is_c ? fk_test_copy(c, n) : fk_test_alloc(n, 0);
     *diag = fk_test_alloc(t->rows, 0);
     const float *cc = g_is_c ? *g : c;
     CHECK_STATUS(fk_cfg_mg_euler_step(t->rows, t->cols, *x, t->ld, cc, t->ld, t->u, t->ld, w,
@@ -96,35 +80,35 @@ static void check_shape(int64_t rows, int64_t cols) {
             float *xa, *ma, *ga, *da, *xb, *mb, *gb, *db;
             run_mg(&t, c, &p, w, h, &xa, &ma, &ga, &da, 0);
             run_mg(&t, c, &p, w, h, &xb, &mb, &gb, &db, 1);
-            CHECK(same_matrix(xa, xb, rows, cols, ld) && same_matrix(ma, mb, rows, cols, ld) &&
-                  same_matrix(ga, gb, rows, cols, ld) && fk_test_same_bits(da, db, rows));
+            CHECK(fk_test_same_matrix(xa, xb, rows, cols, ld) && fk_test_same_matrix(ma, mb, rows, cols, ld) &&
+                  fk_test_same_matrix(ga, gb, rows, cols, ld) && fk_test_same_bits(da, db, rows));
             free(xb); free(mb); free(gb); free(db);
             fk_set_num_threads(1);
             run_mg(&t, c, &p, w, h, &xb, &mb, &gb, &db, 0);
             fk_set_num_threads(2);
-            CHECK(same_matrix(xa, xb, rows, cols, ld) && same_matrix(ma, mb, rows, cols, ld) &&
-                  same_matrix(ga, gb, rows, cols, ld) && fk_test_same_bits(da, db, rows));
+            CHECK(fk_test_same_matrix(xa, xb, rows, cols, ld) && fk_test_same_matrix(ma, mb, rows, cols, ld) &&
+                  fk_test_same_matrix(ga, gb, rows, cols, ld) && fk_test_same_bits(da, db, rows));
             free(xa); free(ma); free(ga); free(da); free(xb); free(mb); free(gb); free(db);
         }
         /* Tiles (no g, no diag) across thread counts. */
         fk_mg_params p = mg(0.5f, 0.6f, 0, 1, 2);
-        float *x1 = copy_of(x0, n), *m1 = copy_of(m0, n), *x2 = copy_of(x0, n), *m2 = copy_of(m0, n);
+        float *x1 = fk_test_copy(x0, n), *m1 = fk_test_copy(m0, n), *x2 = fk_test_copy(x0, n), *m2 = fk_test_copy(m0, n);
         fk_set_num_threads(1);
         CHECK_STATUS(fk_cfg_mg_euler_step(rows, cols, x1, ld, c, ld, t.u, ld, w, m1, ld, h, &p, NULL, 0, NULL), FK_OK);
         fk_set_num_threads(2);
         CHECK_STATUS(fk_cfg_mg_euler_step(rows, cols, x2, ld, c, ld, t.u, ld, w, m2, ld, h, &p, NULL, 0, NULL), FK_OK);
-        CHECK(same_matrix(x1, x2, rows, cols, ld) && same_matrix(m1, m2, rows, cols, ld));
+        CHECK(fk_test_same_matrix(x1, x2, rows, cols, ld) && fk_test_same_matrix(m1, m2, rows, cols, ld));
         free(x1); free(m1); free(x2); free(m2);
     }
 
     /* fk_mg_euler_step is the u = NULL case. */
     {
         fk_mg_params p = mg(0.5f, 0.6f, FK_MG_NORMALIZE, 1, 4);
-        float *x1 = copy_of(x0, n), *m1 = copy_of(m0, n), *x2 = copy_of(x0, n), *m2 = copy_of(m0, n);
+        float *x1 = fk_test_copy(x0, n), *m1 = fk_test_copy(m0, n), *x2 = fk_test_copy(x0, n), *m2 = fk_test_copy(m0, n);
         float *d1 = fk_test_alloc(rows, 0), *d2 = fk_test_alloc(rows, 0);
         CHECK_STATUS(fk_mg_euler_step(rows, cols, x1, ld, c, ld, m1, ld, h, &p, NULL, 0, d1), FK_OK);
         CHECK_STATUS(fk_cfg_mg_euler_step(rows, cols, x2, ld, c, ld, NULL, 0, 7.0f, m2, ld, h, &p, NULL, 0, d2), FK_OK);
-        CHECK(same_matrix(x1, x2, rows, cols, ld) && same_matrix(m1, m2, rows, cols, ld) &&
+        CHECK(fk_test_same_matrix(x1, x2, rows, cols, ld) && fk_test_same_matrix(m1, m2, rows, cols, ld) &&
               fk_test_same_bits(d1, d2, rows));
         free(x1); free(m1); free(x2); free(m2); free(d1); free(d2);
     }
@@ -132,10 +116,10 @@ static void check_shape(int64_t rows, int64_t cols) {
     /* alpha = 0 is plain Euler, bit for bit (any flags, with or without CFG). */
     for (int flags = 0; flags <= 3; flags++) {
         fk_mg_params p = mg(0.0f, 0.6f, flags, 1, 3);
-        float *x1 = copy_of(x0, n), *m1 = copy_of(m0, n), *xe = fk_test_alloc(n, 0), *d = fk_test_alloc(n, 0);
+        float *x1 = fk_test_copy(x0, n), *m1 = fk_test_copy(m0, n), *xe = fk_test_alloc(n, 0), *d = fk_test_alloc(n, 0);
         CHECK_STATUS(fk_mg_euler_step(rows, cols, x1, ld, c, ld, m1, ld, h, &p, NULL, 0, NULL), FK_OK);
         CHECK_STATUS(fk_euler_step(rows, cols, x0, ld, c, ld, h, xe, ld), FK_OK);
-        CHECK(same_matrix(x1, xe, rows, cols, ld));
+        CHECK(fk_test_same_matrix(x1, xe, rows, cols, ld));
         memcpy(x1, x0, (size_t)(n > 0 ? n : 1) * sizeof(float));
         CHECK_STATUS(fk_cfg_mg_euler_step(rows, cols, x1, ld, c, ld, u, ld, w, m1, ld, h, &p, NULL, 0, NULL), FK_OK);
         CHECK_STATUS(fk_cfg_blend(rows, cols, c, ld, u, ld, w, d, ld), FK_OK);
@@ -143,7 +127,7 @@ static void check_shape(int64_t rows, int64_t cols) {
         if (strcmp(fk_simd_path(), "reference") == 0) /* the ref keeps d in double: no float d */
             CHECK(err_floor(x1, xe, rows, cols, ld) <= 1e-6);
         else
-            CHECK(same_matrix(x1, xe, rows, cols, ld));
+            CHECK(fk_test_same_matrix(x1, xe, rows, cols, ld));
         free(x1); free(m1); free(xe); free(d);
     }
     free(x0); free(c); free(u); free(m0);
@@ -319,13 +303,13 @@ static void check_bad_arguments(void) {
 }
 
 int main(void) {
-    for (int p = 0; p < (int)(sizeof(PATHS) / sizeof(PATHS[0])); p++) {
-        if (fk_set_simd_path(PATHS[p]) != FK_OK) continue; /* not on this CPU */
+    for (int p = 0; p < (int)(sizeof(FK_TEST_PATHS) / sizeof(FK_TEST_PATHS[0])); p++) {
+        if (fk_set_simd_path(FK_TEST_PATHS[p]) != FK_OK) continue; /* not on this CPU */
         printf("path %s\n", fk_simd_path());
         for (int s = 0; s < FK_TEST_NSHAPES; s++) {
             /* On the reference path the kernel is the oracle: large shapes would compare it
              * with itself, slowly. */
-            if (strcmp(PATHS[p], "reference") == 0 && FK_TEST_SHAPES[s].rows * FK_TEST_SHAPES[s].cols > 200000) continue;
+            if (strcmp(FK_TEST_PATHS[p], "reference") == 0 && FK_TEST_SHAPES[s].rows * FK_TEST_SHAPES[s].cols > 200000) continue;
             check_shape(FK_TEST_SHAPES[s].rows, FK_TEST_SHAPES[s].cols);
         }
         check_ab2_and_first_step();

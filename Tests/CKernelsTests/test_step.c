@@ -3,15 +3,6 @@
  * NaN/Inf propagation and bad arguments. */
 #include "fk_test.h"
 
-static const char *PATHS[] = {"baseline", "avx2", "avx512", "reference"};
-
-/* 1 if the [rows, cols] parts (not the row padding) are bitwise identical. */
-static int same_matrix(const float *a, const float *b, int64_t rows, int64_t cols, int64_t ld) {
-    for (int64_t i = 0; i < rows; i++)
-        if (!fk_test_same_bits(a + i * ld, b + i * ld, cols)) return 0;
-    return 1;
-}
-
 static void check_euler(int64_t rows, int64_t cols) {
     int64_t ld = cols + 3, n = rows * ld;
     float *x = fk_test_alloc(n, 1), *v = fk_test_alloc(n, 2);
@@ -35,7 +26,7 @@ static void check_euler(int64_t rows, int64_t cols) {
     CHECK_STATUS(fk_euler_step(rows, cols, x, ld, v, ld, h, got, ld), FK_OK);
     fk_set_num_threads(2);
     CHECK_STATUS(fk_euler_step(rows, cols, x, ld, v, ld, h, alias, ld), FK_OK);
-    CHECK(same_matrix(got, alias, rows, cols, ld));
+    CHECK(fk_test_same_matrix(got, alias, rows, cols, ld));
 
     free(x); free(v); free(got); free(want); free(alias);
 }
@@ -90,7 +81,7 @@ static void check_combine(int64_t rows, int64_t cols) {
             CHECK_STATUS(fk_combine(rows, cols, ld, b, nt, coeffs, terms, got1), FK_OK);
             fk_set_num_threads(2);
             CHECK_STATUS(fk_combine(rows, cols, ld, b, nt, coeffs, terms, got), FK_OK);
-            CHECK(same_matrix(got, got1, rows, cols, ld));
+            CHECK(fk_test_same_matrix(got, got1, rows, cols, ld));
         }
     for (int k = 0; k < 4; k++) free(t[k]);
     free(base); free(got); free(want); free(alias); free(got1);
@@ -145,8 +136,8 @@ static void check_bad_arguments(void) {
 }
 
 int main(void) {
-    for (int p = 0; p < (int)(sizeof(PATHS) / sizeof(PATHS[0])); p++) {
-        if (fk_set_simd_path(PATHS[p]) != FK_OK) continue; /* not on this CPU */
+    for (int p = 0; p < (int)(sizeof(FK_TEST_PATHS) / sizeof(FK_TEST_PATHS[0])); p++) {
+        if (fk_set_simd_path(FK_TEST_PATHS[p]) != FK_OK) continue; /* not on this CPU */
         printf("path %s\n", fk_simd_path());
         for (int s = 0; s < FK_TEST_NSHAPES; s++) {
             check_euler(FK_TEST_SHAPES[s].rows, FK_TEST_SHAPES[s].cols);
