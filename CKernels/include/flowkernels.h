@@ -298,9 +298,14 @@ FK_API fk_status fk_apg(int64_t rows, int64_t cols,
  * count, batch size or split. Exactly: one Philox4x32-10 block (Random123 constants) with
  *   counter = {col/4 (fits 32 bits), stream, row & 0xffffffff, row >> 32},
  *   key     = {seed & 0xffffffff, seed >> 32}
- * gives words w0..w3; Box–Muller in double:
+ * gives words w0..w3; Box–Muller:
  *   u1 = (w0 + 0.5)·2^-32, u2 = w1·2^-32, z0 = sqrt(-2 ln u1)·cos(2 pi u2), z1 = ...·sin(2 pi u2),
- *   z2, z3 likewise from (w2, w3);  element col is (float) z[col % 4].
+ *   z2, z3 likewise from (w2, w3);  element col is z[col % 4] rounded to float.
+ * Evaluating this in double (fk_ref_randn) reproduces fk_randn to 1e-6 max-norm relative error
+ * (each element within a few float ulps). fk_randn evaluates it in float with its own polynomials:
+ * ln u1 with 1 - u1 taken from ~w0 (exact near u1 = 1), the angle reduced exactly from the bits
+ * of w1 (octant w1 >> 29); so the last float bits may differ between SIMD paths (FMA or not),
+ * never between thread counts, batch splits or tilings on one path.
  * Use distinct streams for independent purposes (initial noise, training noise, ...).
  *   out: [rows, cols], ldo >= cols; values for rows row0..row0+rows-1, cols col0..col0+cols-1.
  *   row0, col0 >= 0 and col0 + cols <= 2^34 (else FK_ERR_SIZE).

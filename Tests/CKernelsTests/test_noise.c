@@ -2,7 +2,8 @@
  *
  * Known-answer vectors (Random123's kat_vectors for philox4x32 R=10), the references at every
  * test shape with offsets and a row stride, invariance under batch splits / column offsets /
- * thread counts / SIMD path, moments of 1e6 samples, randu's range, distinct streams and seeds,
+ * thread counts / SIMD path, moments of 1e6 samples, tail frequencies and a KS distance over 1e7
+ * samples, randu's range, distinct streams and seeds,
  * 64-bit rows and seeds, and bad arguments.
  */
 #include "fk_test.h"
@@ -128,6 +129,44 @@ static void check_moments(void) {
     free(z);
 }
 
+/* The shape of the distribution over 1e7 samples (4 rows x 2.5e6 columns, so every Philox word
+ * position and both Box–Muller outputs are in): the fractions beyond |z| > 3 and > 4 within 5
+ * binomial standard deviations, and the Kolmogorov–Smirnov distance, evaluated at 1200 bin edges
+ * on [-6, 6], below 2.5/sqrt(n) (a KS p-value of ~1e-5). Catches a wrong log/sin/cos polynomial
+ * or range reduction that the moments would miss. */
+static void check_distribution(void) {
+    enum { ROWS = 4, COLS = 2500000, BINS = 1200 };
+    int64_t n = (int64_t)ROWS * COLS;
+    float *z = fk_test_alloc(n, 0);
+    static int64_t hist[BINS + 2];
+    memset(hist, 0, sizeof hist);
+    CHECK_STATUS(fk_randn(77, 3, 0, 0, ROWS, COLS, z, COLS), FK_OK);
+    int64_t beyond3 = 0, beyond4 = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double v = z[i], a = fabs(v);
+        beyond3 += a > 3.0;
+        beyond4 += a > 4.0;
+        int b = v < -6.0 ? 0 : v >= 6.0 ? BINS + 1 : 1 + (int)((v + 6.0) * (BINS / 12.0));
+        if (b > BINS) b = BINS; /* rounding at the top edge */
+        hist[b]++;
+    }
+    double p3 = erfc(3.0 / sqrt(2.0)), p4 = erfc(4.0 / sqrt(2.0));
+    double f3 = (double)beyond3 / n, f4 = (double)beyond4 / n;
+    double ks = 0, cum = hist[0];
+    for (int b = 1; b <= BINS; b++) {
+        cum += hist[b];
+        double edge = -6.0 + 12.0 * b / BINS, phi = 0.5 * erfc(-edge / sqrt(2.0));
+        double d = fabs(cum / n - phi);
+        if (d > ks) ks = d;
+    }
+    printf("randn: P(|z|>3) %.6f (want %.6f), P(|z|>4) %.7f (want %.7f), KS %.2e (limit %.2e)\n",
+           f3, p3, f4, p4, ks, 2.5 / sqrt((double)n));
+    CHECK(fabs(f3 - p3) < 5.0 * sqrt(p3 * (1 - p3) / n));
+    CHECK(fabs(f4 - p4) < 5.0 * sqrt(p4 * (1 - p4) / n));
+    CHECK(ks < 2.5 / sqrt((double)n));
+    free(z);
+}
+
 static int64_t count_equal(const float *a, const float *b, int64_t n) {
     int64_t k = 0;
     for (int64_t i = 0; i < n; i++) k += a[i] == b[i];
@@ -185,6 +224,7 @@ int main(void) {
     check_splits();
     check_invariance();
     check_moments();
+    check_distribution();
     check_distinct();
     check_bad_arguments();
     return fk_test_done();
