@@ -361,6 +361,7 @@ typedef struct gemm_job {
     float beta;
     float *c; int64_t ldc;
     int64_t tile_rows;
+    fk_gemm_epilogue epilogue; void *epilogue_ctx;
 } gemm_job;
 
 /* C rows [r0, r1) = alpha·op(A)[r0:r1, :]·op(B) + beta·C[r0:r1, :]. */
@@ -369,18 +370,24 @@ static void gemm_tile(void *ctx, int64_t t) {
     int64_t r0 = t * j->tile_rows, rows = j->m - r0 < j->tile_rows ? j->m - r0 : j->tile_rows;
     const float *a = j->trans_a ? j->a + r0 : j->a + r0 * j->lda; /* op(A) rows = A columns if transposed */
     float *c = j->c + r0 * j->ldc;
-    if (j->be->builtin) {
+    if (j->be->builtin)
         fk_ref_sgemm(j->trans_a, j->trans_b, rows, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb, j->beta, c, j->ldc);
-        return;
-    }
-    j->be->sgemm(FK_CBLAS_ROW_MAJOR, j->trans_a ? FK_CBLAS_TRANS : FK_CBLAS_NO_TRANS,
-                 j->trans_b ? FK_CBLAS_TRANS : FK_CBLAS_NO_TRANS, (int)rows, (int)j->n, (int)j->k,
-                 j->alpha, a, (int)j->lda, j->b, (int)j->ldb, j->beta, c, (int)j->ldc);
+    else
+        j->be->sgemm(FK_CBLAS_ROW_MAJOR, j->trans_a ? FK_CBLAS_TRANS : FK_CBLAS_NO_TRANS,
+                     j->trans_b ? FK_CBLAS_TRANS : FK_CBLAS_NO_TRANS, (int)rows, (int)j->n, (int)j->k,
+                     j->alpha, a, (int)j->lda, j->b, (int)j->ldb, j->beta, c, (int)j->ldc);
+    if (j->epilogue) j->epilogue(j->epilogue_ctx, r0, r0 + rows);
 }
 
 fk_status fk_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                    float *c, int64_t ldc) {
+    return fk_sgemm_epilogue(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, NULL);
+}
+
+fk_status fk_sgemm_epilogue(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                            const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                            float *c, int64_t ldc, fk_gemm_epilogue epilogue, void *epilogue_ctx) {
     fk_status s = fk_check_sgemm(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
     if (s != FK_OK) return s;
     const fk_backend *be = active_backend();
@@ -396,9 +403,11 @@ fk_status fk_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, fl
             else
                 for (int64_t j = 0; j < n; j++) row[j] *= beta;
         }
+        if (epilogue) epilogue(epilogue_ctx, 0, m);
         return FK_OK;
     }
-    gemm_job job = {be, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, gemm_tile_rows(m)};
+    gemm_job job = {be, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, gemm_tile_rows(m),
+                   epilogue, epilogue_ctx};
     int64_t tiles = (m + job.tile_rows - 1) / job.tile_rows;
     fk_parallel_for(tiles, m * n * k >= FK_GEMM_PARALLEL_MIN_FLOPS, gemm_tile, &job);
     return FK_OK;

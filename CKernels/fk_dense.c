@@ -319,6 +319,17 @@ fk_status fk_bias_activation(int64_t m, int64_t n, float *y, int64_t ldy, const 
     return FK_OK;
 }
 
+typedef struct dense_epilogue_ctx {
+    bias_act_ctx pass;
+    int64_t n;
+    fk_tile_fn kernel;
+} dense_epilogue_ctx;
+
+static void dense_epilogue(void *ctx, int64_t r0, int64_t r1) {
+    dense_epilogue_ctx *e = ctx;
+    e->kernel(&e->pass, r0, r1, 0, e->n);
+}
+
 fk_status fk_dense_forward(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
                            const float *w, int64_t ldw, const float *bias, fk_activation act,
                            float *y, int64_t ldy, float *pre) {
@@ -327,11 +338,11 @@ fk_status fk_dense_forward(int64_t m, int64_t k, int64_t n, const float *x, int6
     fk_path path = fk_active_path();
     if (path == FK_PATH_REFERENCE)
         return fk_ref_dense_forward(m, k, n, x, ldx, w, ldw, bias, act, y, ldy, pre);
-    s = fk_sgemm(FK_NO_TRANS, FK_TRANS, m, n, k, 1.0f, x, ldx, w, ldw, 0.0f, y, ldy);
-    if (s != FK_OK) return s;
-    bias_act_ctx ctx = {y, ldy, bias, (int)act, pre};
-    fk_parallel_tiles(m, n, bias_act_kernel(path), &ctx);
-    return FK_OK;
+    /* The bias + activation pass runs on each GEMM row tile right after it is computed, by the
+     * same thread, while the tile is still in cache. */
+    dense_epilogue_ctx ctx = {{y, ldy, bias, (int)act, pre}, n, bias_act_kernel(path)};
+    return fk_sgemm_epilogue(FK_NO_TRANS, FK_TRANS, m, n, k, 1.0f, x, ldx, w, ldw, 0.0f, y, ldy,
+                             dense_epilogue, &ctx);
 }
 
 fk_status fk_dense_backward(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
