@@ -1,7 +1,8 @@
 /* fk_apg.c — adaptive projected guidance (Sadat et al. 2024), DESIGN.md §3.
  *
- * Per row: one reduction pass for ||delta||^2, <delta, D_c>, ||D_c||^2 (8 fixed double lanes, one
- * thread per row), then one elementwise pass writing g and prev. The math is rearranged so that
+ * Per row: one reduction pass for ||delta||^2, <delta, D_c>, ||D_c||^2 (blocked float lanes into
+ * double, fk_internal.h; one thread per row) that also stores delta into prev, then one
+ * elementwise pass writing g (streaming stores on large inputs). The math is rearranged so that
  * no large terms cancel (the reference follows the textbook form in double):
  *   x0 space:  D_c - D_u = sigma·(u - c), so delta = sigma·(u - c) + beta·prev, D_c = x - sigma·c
  *   velocity:  delta = (c - u) + beta·prev, D_c = c
@@ -58,6 +59,7 @@ typedef struct apg_ctx {
     double w, eta, r;
     float beta, sigma;
     int variant; /* x0·4 + read_prev·2 + write_prev */
+    int stream;  /* large input: g with non-temporal stores, next row prefetched (fk_stream_worth) */
 } apg_ctx;
 
 /* delta at j (the same float expression in both passes). prev is read only when beta != 0. */
@@ -65,6 +67,30 @@ FK_INLINE float apg_delta(const float *c, const float *u, const float *p, int64_
                           float beta, float sigma, int x0, int read_prev) {
     float dl = x0 ? sigma * (u[j] - c[j]) : c[j] - u[j];
     return read_prev ? dl + beta * p[j] : dl;
+}
+
+/* D_c at j (x0 space: x - sigma·c; velocity space: c). */
+FK_INLINE float apg_dc(const float *x, const float *c, int64_t j, float sigma, int x0) {
+    return x0 ? x[j] - sigma * c[j] : c[j];
+}
+
+/* Pass 2 at j: g. delta is in prev already when kept (pass 1 stored it), else recomputed. */
+FK_INLINE float apg_out(const float *x, const float *c, const float *u, const float *p, int64_t j,
+                        float beta, float sigma, float af, float ax, float bx, int x0,
+                        int read_prev, int write_prev) {
+    const float dl = write_prev ? p[j] : apg_delta(c, u, p, j, beta, sigma, x0, read_prev);
+    return x0 ? af * c[j] + ax * x[j] - bx * dl : af * c[j] + bx * dl;
+}
+
+/* Large inputs: the next row's inputs are prefetched while this row computes (half of them in
+ * each pass, one line of each per 32 elements), so the memory stream does not pause for the
+ * L1-resident work. q: the column of the line to fetch. */
+FK_INLINE void apg_prefetch_next(const apg_ctx *k, const float *x, const float *c, const float *u,
+                                 const float *p, int64_t q, int x0, int write_prev) {
+    if (x0) __builtin_prefetch(x + k->ldx + q);
+    __builtin_prefetch(c + k->ldc + q);
+    __builtin_prefetch(u + k->ldu + q);
+    if (write_prev) __builtin_prefetch(p + k->ldp + q, 1);
 }
 
 FK_INLINE void apg_rows_body(const apg_ctx *k, int64_t r0, int64_t r1, int x0, int read_prev,
@@ -77,52 +103,64 @@ FK_INLINE void apg_rows_body(const apg_ctx *k, int64_t r0, int64_t r1, int x0, i
         float *p = write_prev ? k->prev + i * k->ldp : NULL;
         float *g = k->g + i * k->ldg;
 
-        /* Pass 1: ||delta||^2, <delta, D_c>, ||D_c||^2. */
+        /* Pass 1: ||delta||^2, <delta, D_c>, ||D_c||^2 in blocked float lanes (fk_internal.h);
+         * delta replaces prev here (its old value is read only for this element), so pass 2
+         * reads it instead of recomputing it. */
         double add[8] = {0}, adc[8] = {0}, acc[8] = {0};
-        int64_t j = 0;
-        for (; j + 8 <= n; j += 8)
+        for (int64_t j0 = 0; j0 < n; j0 += FK_RED_BLOCK) {
+            const int64_t j1 = j0 + FK_RED_BLOCK < n ? j0 + FK_RED_BLOCK : n;
+            float fdd[FK_RED_LANES] = {0}, fdc[FK_RED_LANES] = {0}, fcc[FK_RED_LANES] = {0};
+            int64_t j = j0;
+            for (; j + FK_RED_LANES <= j1; j += FK_RED_LANES) {
+                if (k->stream && i + 1 < r1 && (j & 31) == 0)
+                    apg_prefetch_next(k, x, c, u, p, j / 2, x0, write_prev);
 #pragma omp simd
-            for (int l = 0; l < 8; l++) {
-                double dl = apg_delta(c, u, p, j + l, beta, sigma, x0, read_prev);
-                double dc = x0 ? x[j + l] - sigma * c[j + l] : c[j + l];
+                for (int l = 0; l < FK_RED_LANES; l++) {
+                    const float dl = apg_delta(c, u, p, j + l, beta, sigma, x0, read_prev);
+                    const float dc = apg_dc(x, c, j + l, sigma, x0);
+                    if (write_prev) p[j + l] = dl;
+                    fdd[l] += dl * dl; fdc[l] += dl * dc; fcc[l] += dc * dc;
+                }
+            }
+            for (int l = 0; j < j1; j++, l = (l + 1) & 7) { /* the row's last < 16: in double */
+                const float dlf = apg_delta(c, u, p, j, beta, sigma, x0, read_prev);
+                const double dl = dlf, dc = apg_dc(x, c, j, sigma, x0);
+                if (write_prev) p[j] = dlf;
                 add[l] += dl * dl; adc[l] += dl * dc; acc[l] += dc * dc;
             }
-        for (int l = 0; j < n; j++, l++) {
-            double dl = apg_delta(c, u, p, j, beta, sigma, x0, read_prev);
-            double dc = x0 ? x[j] - sigma * c[j] : c[j];
-            add[l] += dl * dl; adc[l] += dl * dc; acc[l] += dc * dc;
+            fk_red_fold(add, fdd); fk_red_fold(adc, fdc); fk_red_fold(acc, fcc);
         }
-#define LANES(a) (((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7])))
-        const double nd = sqrt(LANES(add)), dot = LANES(adc), ndc2 = LANES(acc);
-#undef LANES
+        const double nd = sqrt(fk_lanes_sum(add)), dot = fk_lanes_sum(adc), ndc2 = fk_lanes_sum(acc);
         /* NaN norms take t = 1 / keep NaN in p, so they reach g through delta or A. */
         const double t = nd > k->r ? k->r / nd : 1.0;
         const double pp = ndc2 == 0.0 ? 0.0 : t * dot / ndc2;
         const double a = 1.0 + (k->w - 1.0) * (k->eta - 1.0) * pp, b = (k->w - 1.0) * t;
         if (k->diag) k->diag[i] = (float)(t * nd);
 
-        /* Pass 2: g and prev. Every input element is read before g[j] is written. */
+        /* Pass 2: g (inputs re-read from L1/L2). Every input element is read before g[j] is
+         * written. x0: g = af·c + ax·x - bx·delta; velocity: g = af·c + bx·delta. */
         const float af = (float)a;
-        if (x0) {
-            const float ax = (float)((1.0 - a) / sigma), bx = (float)(b / sigma);
+        const float ax = x0 ? (float)((1.0 - a) / sigma) : 0.0f;
+        const float bx = x0 ? (float)(b / sigma) : (float)b;
+        int64_t j = 0;
+        if (k->stream) {
+            for (; j < n && !fk_stream_aligned(g + j); j++)
+                g[j] = apg_out(x, c, u, p, j, beta, sigma, af, ax, bx, x0, read_prev, write_prev);
+            for (const int64_t js = j; j + 8 <= n; j += 8) {
+                if (i + 1 < r1 && ((j - js) & 31) == 0)
+                    apg_prefetch_next(k, x, c, u, p, n / 2 + (j - js) / 2, x0, write_prev);
+                float gv[8];
 #pragma omp simd
-            for (j = 0; j < n; j++) {
-                float dl = apg_delta(c, u, p, j, beta, sigma, x0, read_prev);
-                float gv = af * c[j] + ax * x[j] - bx * dl;
-                if (write_prev) p[j] = dl;
-                g[j] = gv;
-            }
-        } else {
-            const float bf = (float)b;
-#pragma omp simd
-            for (j = 0; j < n; j++) {
-                float dl = apg_delta(c, u, p, j, beta, sigma, x0, read_prev);
-                float gv = af * c[j] + bf * dl;
-                if (write_prev) p[j] = dl;
-                g[j] = gv;
+                for (int l = 0; l < 8; l++)
+                    gv[l] = apg_out(x, c, u, p, j + l, beta, sigma, af, ax, bx, x0, read_prev, write_prev);
+                fk_stream8(g + j, gv);
             }
         }
+#pragma omp simd
+        for (int64_t jj = j; jj < n; jj++)
+            g[jj] = apg_out(x, c, u, p, jj, beta, sigma, af, ax, bx, x0, read_prev, write_prev);
     }
+    if (k->stream) fk_stream_fence();
 }
 
 FK_INLINE void apg_rows_switch(void *vk, int64_t r0, int64_t r1) {
@@ -157,7 +195,10 @@ fk_status fk_apg(int64_t rows, int64_t cols, const float *x, int64_t ldx,
     const int x0 = params->space == FK_APG_X0_SPACE;
     apg_ctx k = {cols, x0 ? x : NULL, ldx, c, ldc, u, ldu, prev, ldp, g, ldg, diag,
                  params->w, params->eta, params->r, params->beta, params->sigma,
-                 x0 * 4 + (params->beta != 0.0f) * 2 + (prev != NULL)};
+                 x0 * 4 + (params->beta != 0.0f) * 2 + (prev != NULL), 0};
+    /* g is written once and not re-read here: on large inputs, skip its read-for-ownership. If
+     * g is c or u its lines are already in cache (read in pass 1), so plain stores are right. */
+    k.stream = fk_stream_worth(rows, cols) && g != c && g != u;
     fk_parallel_rows(rows, cols, path == FK_PATH_AVX512 ? apg_avx512 : path == FK_PATH_AVX2 ? apg_avx2 : apg_baseline, &k);
     return FK_OK;
 }

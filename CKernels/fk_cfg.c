@@ -3,8 +3,10 @@
  *   fk_cfg_euler_step  x += h·(u + w·(c - u))                      elementwise (tiles)
  *   fk_cfg_rescale     CFG, then per-row std rescale (Lin et al.)   rows: 1 reduction + 1 pass
  *   fk_cfg_zero_star   CFG-Zero* per-row projection scale           rows: 1 reduction + 1 pass
- * Row reductions use 8 fixed double lanes (as fk_dot_lanes) on one thread per row, so results
- * do not depend on the thread count. */
+ * Row reductions run on one thread per row in a fixed order (rescale: 8 double lanes as
+ * fk_dot_lanes; zero-star: blocked float lanes into 8 double lanes, fk_red_fold in fk_internal.h),
+ * so results do not depend on the thread count. Large outputs are written with streaming stores
+ * (fk_stream_worth). */
 #include "fk_guide_checks.h"
 
 /* ---- Argument checks (shared with ref/fk_cfg_ref.c) ---------------------------------------- */
@@ -39,7 +41,7 @@ fk_status fk_check_rescale_phi(float phi) {
     return phi >= 0.0f && phi <= 1.0f ? FK_OK : FK_ERR_ARGUMENT; /* NaN fails both */
 }
 
-/* ---- Shared context and the lane sum -------------------------------------------------------- */
+/* ---- Shared context -------------------------------------------------------------------------- */
 
 typedef struct cfg_ctx {
     int64_t cols;
@@ -49,11 +51,16 @@ typedef struct cfg_ctx {
     float *g; int64_t ldg;
     float *scale_out;
     float w, h, phi;
+    int stream; /* row kernels, large input: g with non-temporal stores, next row prefetched */
 } cfg_ctx;
 
-/* The fixed summation tree of fk_dot_lanes. */
-FK_INLINE double lanes_sum(const double a[8]) {
-    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+/* Row kernels on large inputs: prefetch the line at column q of the next row of c and u, so the
+ * memory stream does not pause while a row's L1-resident passes compute (as in fk_apg.c: the
+ * first half of the next row during the reduction pass, the second half during the output pass,
+ * one line of each per 32 elements). */
+FK_INLINE void cfg_prefetch_next(const cfg_ctx *k, const float *c, const float *u, int64_t q) {
+    __builtin_prefetch(c + k->ldc + q);
+    __builtin_prefetch(u + k->ldu + q);
 }
 
 /* ---- fk_cfg_blend ---------------------------------------------------------------------------- */
@@ -78,7 +85,7 @@ fk_status fk_cfg_blend(int64_t rows, int64_t cols, const float *c, int64_t ldc,
     if (s != FK_OK) return s;
     fk_path path = fk_active_path();
     if (path == FK_PATH_REFERENCE) return fk_ref_cfg_blend(rows, cols, c, ldc, u, ldu, w, g, ldg);
-    cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, NULL, w, 0, 0};
+    cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, NULL, w, 0, 0, 0};
     fk_parallel_tiles(rows, cols,
                       path == FK_PATH_AVX512 ? blend_avx512 : path == FK_PATH_AVX2 ? blend_avx2 : blend_baseline,
                       &k);
@@ -108,7 +115,7 @@ fk_status fk_cfg_euler_step(int64_t rows, int64_t cols, float *x, int64_t ldx,
     if (s != FK_OK) return s;
     fk_path path = fk_active_path();
     if (path == FK_PATH_REFERENCE) return fk_ref_cfg_euler_step(rows, cols, x, ldx, c, ldc, u, ldu, w, h);
-    cfg_ctx k = {cols, x, ldx, c, ldc, u, ldu, NULL, 0, NULL, w, h, 0};
+    cfg_ctx k = {cols, x, ldx, c, ldc, u, ldu, NULL, 0, NULL, w, h, 0, 0};
     fk_parallel_tiles(rows, cols,
                       path == FK_PATH_AVX512 ? cfg_euler_avx512 : path == FK_PATH_AVX2 ? cfg_euler_avx2 : cfg_euler_baseline,
                       &k);
@@ -131,28 +138,42 @@ FK_INLINE void rescale_rows(const cfg_ctx *k, int64_t r0, int64_t r1) {
         const double wd = w, kc = c[0], kg = u[0] + wd * ((double)c[0] - u[0]);
         double sc[8] = {0}, sc2[8] = {0}, sg[8] = {0}, sg2[8] = {0};
         int64_t j = 0;
-        for (; j + 8 <= n; j += 8)
+        for (; j + 8 <= n; j += 8) {
+            if (k->stream && i + 1 < r1 && (j & 31) == 0) cfg_prefetch_next(k, c, u, j / 2);
 #pragma omp simd
             for (int l = 0; l < 8; l++) {
                 double dc = (double)c[j + l] - kc;
                 double dg = (u[j + l] + wd * ((double)c[j + l] - u[j + l])) - kg;
                 sc[l] += dc; sc2[l] += dc * dc; sg[l] += dg; sg2[l] += dg * dg;
             }
+        }
         for (int l = 0; j < n; j++, l++) {
             double dc = (double)c[j] - kc;
             double dg = (u[j] + wd * ((double)c[j] - u[j])) - kg;
             sc[l] += dc; sc2[l] += dc * dc; sg[l] += dg; sg2[l] += dg * dg;
         }
-        double mc = lanes_sum(sc) / n, mg = lanes_sum(sg) / n;
-        double vc = lanes_sum(sc2) / n - mc * mc, vg = lanes_sum(sg2) / n - mg * mg;
+        double mc = fk_lanes_sum(sc) / n, mg = fk_lanes_sum(sg) / n;
+        double vc = fk_lanes_sum(sc2) / n - mc * mc, vg = fk_lanes_sum(sg2) / n - mg * mg;
         if (vc < 0) vc = 0; /* rounding; NaN stays NaN */
         if (vg < 0) vg = 0;
         double stdg = sqrt(vg);
         /* std(g0) = 0: the row is g0. NaN std(g0) also takes f = 1: g0 then holds the NaN/Inf. */
         const float f = stdg > 0 ? (float)(k->phi * sqrt(vc) / stdg + (1.0 - k->phi)) : 1.0f;
+        j = 0;
+        if (k->stream) {
+            for (; j < n && !fk_stream_aligned(g + j); j++) g[j] = f * (u[j] + w * (c[j] - u[j]));
+            for (const int64_t js = j; j + 8 <= n; j += 8) {
+                if (i + 1 < r1 && ((j - js) & 31) == 0) cfg_prefetch_next(k, c, u, n / 2 + (j - js) / 2);
+                float gv[8];
 #pragma omp simd
-        for (j = 0; j < n; j++) g[j] = f * (u[j] + w * (c[j] - u[j]));
+                for (int l = 0; l < 8; l++) gv[l] = f * (u[j + l] + w * (c[j + l] - u[j + l]));
+                fk_stream8(g + j, gv);
+            }
+        }
+#pragma omp simd
+        for (int64_t jj = j; jj < n; jj++) g[jj] = f * (u[jj] + w * (c[jj] - u[jj]));
     }
+    if (k->stream) fk_stream_fence();
 }
 
 FK_TARGET_AVX512 static void rescale_avx512(void *k, int64_t r0, int64_t r1) { rescale_rows(k, r0, r1); }
@@ -167,7 +188,8 @@ fk_status fk_cfg_rescale(int64_t rows, int64_t cols, const float *c, int64_t ldc
     fk_path path = fk_active_path();
     if (path == FK_PATH_REFERENCE) return fk_ref_cfg_rescale(rows, cols, c, ldc, u, ldu, w, phi, g, ldg);
     if (cols == 0) return FK_OK;
-    cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, NULL, w, 0, phi};
+    cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, NULL, w, 0, phi, 0};
+    k.stream = fk_stream_worth(rows, cols) && g != c && g != u; /* as in fk_apg */
     fk_parallel_rows(rows, cols,
                      path == FK_PATH_AVX512 ? rescale_avx512 : path == FK_PATH_AVX2 ? rescale_avx2 : rescale_baseline,
                      &k);
@@ -176,7 +198,13 @@ fk_status fk_cfg_rescale(int64_t rows, int64_t cols, const float *c, int64_t ldc
 
 /* ---- fk_cfg_zero_star ------------------------------------------------------------------------ */
 
-/* Per row: one pass for <c, u> and ||u||^2, then g = s·u + w·(c - s·u). */
+/* Per row: one pass for <c, u> and ||u||^2 (blocked float lanes, fk_internal.h), then
+ * g = s·u + w·(c - s·u). */
+FK_INLINE float zero_star_out(const float *c, const float *u, int64_t j, float sf, float w) {
+    const float su = sf * u[j];
+    return su + w * (c[j] - su);
+}
+
 FK_INLINE void zero_star_rows(const cfg_ctx *k, int64_t r0, int64_t r1) {
     const float w = k->w;
     const int64_t n = k->cols;
@@ -184,25 +212,39 @@ FK_INLINE void zero_star_rows(const cfg_ctx *k, int64_t r0, int64_t r1) {
         const float *c = k->c + i * k->ldc, *u = k->u + i * k->ldu;
         float *g = k->g + i * k->ldg;
         double cu[8] = {0}, uu[8] = {0};
-        int64_t j = 0;
-        for (; j + 8 <= n; j += 8)
+        for (int64_t j0 = 0; j0 < n; j0 += FK_RED_BLOCK) {
+            const int64_t j1 = j0 + FK_RED_BLOCK < n ? j0 + FK_RED_BLOCK : n;
+            float fcu[FK_RED_LANES] = {0}, fuu[FK_RED_LANES] = {0};
+            int64_t j = j0;
+            for (; j + FK_RED_LANES <= j1; j += FK_RED_LANES) {
+                if (k->stream && i + 1 < r1 && (j & 31) == 0) cfg_prefetch_next(k, c, u, j / 2);
 #pragma omp simd
-            for (int l = 0; l < 8; l++) {
-                double cv = c[j + l], uv = u[j + l];
-                cu[l] += cv * uv; uu[l] += uv * uv;
+                for (int l = 0; l < FK_RED_LANES; l++) {
+                    fcu[l] += c[j + l] * u[j + l]; fuu[l] += u[j + l] * u[j + l];
+                }
             }
-        for (int l = 0; j < n; j++, l++) {
-            double cv = c[j], uv = u[j];
-            cu[l] += cv * uv; uu[l] += uv * uv;
+            for (int l = 0; j < j1; j++, l = (l + 1) & 7) { /* the row's last < 16: in double */
+                cu[l] += (double)c[j] * u[j]; uu[l] += (double)u[j] * u[j];
+            }
+            fk_red_fold(cu, fcu); fk_red_fold(uu, fuu);
         }
-        const float sf = (float)(lanes_sum(cu) / (lanes_sum(uu) + 1e-8));
+        const float sf = (float)(fk_lanes_sum(cu) / (fk_lanes_sum(uu) + 1e-8));
         if (k->scale_out) k->scale_out[i] = sf;
+        int64_t j = 0;
+        if (k->stream) {
+            for (; j < n && !fk_stream_aligned(g + j); j++) g[j] = zero_star_out(c, u, j, sf, w);
+            for (const int64_t js = j; j + 8 <= n; j += 8) {
+                if (i + 1 < r1 && ((j - js) & 31) == 0) cfg_prefetch_next(k, c, u, n / 2 + (j - js) / 2);
+                float gv[8];
 #pragma omp simd
-        for (j = 0; j < n; j++) {
-            float su = sf * u[j];
-            g[j] = su + w * (c[j] - su);
+                for (int l = 0; l < 8; l++) gv[l] = zero_star_out(c, u, j + l, sf, w);
+                fk_stream8(g + j, gv);
+            }
         }
+#pragma omp simd
+        for (int64_t jj = j; jj < n; jj++) g[jj] = zero_star_out(c, u, jj, sf, w);
     }
+    if (k->stream) fk_stream_fence();
 }
 
 FK_TARGET_AVX512 static void zero_star_avx512(void *k, int64_t r0, int64_t r1) { zero_star_rows(k, r0, r1); }
@@ -221,7 +263,8 @@ fk_status fk_cfg_zero_star(int64_t rows, int64_t cols, const float *c, int64_t l
         for (int64_t i = 0; scale_out && i < rows; i++) scale_out[i] = 0.0f;
         return FK_OK;
     }
-    cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, scale_out, w, 0, 0};
+    cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, scale_out, w, 0, 0, 0};
+    k.stream = fk_stream_worth(rows, cols) && g != c && g != u; /* as in fk_apg */
     fk_parallel_rows(rows, cols,
                      path == FK_PATH_AVX512 ? zero_star_avx512 : path == FK_PATH_AVX2 ? zero_star_avx2 : zero_star_baseline,
                      &k);

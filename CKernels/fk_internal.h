@@ -13,6 +13,9 @@
 
 #include <math.h>
 #include <stdint.h>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 /* Inputs smaller than this many elements run serially (OpenMP start-up costs more). */
 #define FK_PARALLEL_MIN_ELEMENTS 32768
@@ -77,6 +80,13 @@ void fk_parallel_rows(int64_t rows, int64_t cols, fk_rows_fn fn, void *ctx);
 /* The argument checks shared by fk_sgemm and fk_ref_sgemm (same statuses from both). */
 /* Test hook: nonzero makes the OpenBLAS fast-path check fail (exercises the reload). */
 void fk_blas_test_fail_fastpath_check(int fail);
+/* fk_sgemm with an epilogue: right after each row tile [r0, r1) of C is computed, on the same
+ * thread, epilogue(ctx, r0, r1) runs while the tile is still in cache (the dense layer's bias +
+ * activation). The arguments are checked as fk_sgemm checks them; epilogue may be NULL. */
+typedef void (*fk_gemm_epilogue)(void *ctx, int64_t r0, int64_t r1);
+fk_status fk_sgemm_epilogue(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                            const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                            float *c, int64_t ldc, fk_gemm_epilogue epilogue, void *ctx);
 fk_status fk_check_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                          const float *a, int64_t lda, const float *b, int64_t ldb,
                          const float *c, int64_t ldc);
@@ -103,6 +113,11 @@ fk_status fk_check_noise(int64_t row0, int64_t col0, int64_t rows, int64_t cols,
 
 /* ---- Fixed-lane row reductions ------------------------------------------------------------ */
 
+/* The fixed tree that sums 8 double lanes. */
+FK_INLINE double fk_lanes_sum(const double a[8]) {
+    return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+
 /* 8 double lanes, element j goes to lane j % 8, lanes summed in a fixed tree. The order depends
  * only on n, so every caller (and every thread count) gets the same bits on a given path. */
 FK_INLINE double fk_dot_lanes(const float *a, const float *b, int64_t n) {
@@ -111,11 +126,67 @@ FK_INLINE double fk_dot_lanes(const float *a, const float *b, int64_t n) {
     for (; j + 8 <= n; j += 8)
         for (int l = 0; l < 8; l++) acc[l] += (double)a[j + l] * (double)b[j + l];
     for (int l = 0; j < n; j++, l++) acc[l] += (double)a[j] * (double)b[j];
-    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    return fk_lanes_sum(acc);
 }
 
 FK_INLINE double fk_sqnorm_lanes(const float *a, int64_t n) {
     return fk_dot_lanes(a, a, n);
+}
+
+/* Blocked float lanes, for the fused row kernels whose reduction pass would otherwise be
+ * compute-bound (float -> double conversions and half-width double math): a row is cut into
+ * blocks of FK_RED_BLOCK elements; inside a block, element j goes to float lane j % FK_RED_LANES
+ * (16 lanes = 2 AVX2 registers per sum: independent FMA chains); at the end of each block its
+ * lanes are added into 8 double lanes (fk_red_fold), summed by fk_lanes_sum at the end of the
+ * row. The row's last n % FK_RED_LANES elements go straight into the double lanes (tail element
+ * t into lane t % 8), so rows shorter than FK_RED_LANES are summed in double throughout. A float
+ * lane adds at most 32 terms, so the float rounding is a few ulp of the block's partial sums;
+ * across blocks the sum is double. The order depends only on n (thread-count invariant). Not for
+ * sums that cancel by design (a variance as E[d^2] - E[d]^2): fk_cfg_rescale keeps double lanes. */
+#define FK_RED_LANES 16
+#define FK_RED_BLOCK 512
+
+FK_INLINE void fk_red_fold(double d[8], const float f[FK_RED_LANES]) {
+#pragma omp simd
+    for (int l = 0; l < 8; l++) d[l] += (double)f[l] + (double)f[l + 8];
+}
+
+/* ---- Non-temporal (streaming) stores -------------------------------------------------------- */
+
+/* Outputs of at least this many elements that are written once and not read again by the kernel
+ * go around the cache (no read-for-ownership: 4 B/elem less traffic). Below it, the output and
+ * the caller's next reads of it likely still fit in the last-level cache. */
+#define FK_STREAM_MIN_ELEMENTS (4 << 20)
+
+FK_INLINE int fk_stream_worth(int64_t rows, int64_t cols) {
+#if defined(__SSE__)
+    return rows * cols >= FK_STREAM_MIN_ELEMENTS;
+#else
+    return 0; /* no streaming store on this target */
+#endif
+}
+
+/* 1 if dst may start a run of fk_stream8 stores (16-byte aligned). */
+FK_INLINE int fk_stream_aligned(const float *dst) {
+    return ((uintptr_t)dst & 15) == 0;
+}
+
+/* Stores v[0..7] at dst (16-byte aligned) with non-temporal stores. SSE is part of the x86-64
+ * baseline, so this compiles in every SIMD path (vmovntps under AVX). */
+FK_INLINE void fk_stream8(float *dst, const float v[8]) {
+#if defined(__SSE__)
+    _mm_stream_ps(dst, _mm_loadu_ps(v));
+    _mm_stream_ps(dst + 4, _mm_loadu_ps(v + 4));
+#else
+    for (int l = 0; l < 8; l++) dst[l] = v[l];
+#endif
+}
+
+/* Orders this thread's streaming stores before its later stores (and the parallel region's end). */
+FK_INLINE void fk_stream_fence(void) {
+#if defined(__SSE__)
+    _mm_sfence();
+#endif
 }
 
 #endif /* FK_INTERNAL_H */

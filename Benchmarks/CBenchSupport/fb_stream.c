@@ -1,9 +1,10 @@
 /* fb_stream.c — the bandwidth yardsticks: in-place axpy and STREAM triad.
  *
- * Parallelized like CKernels' elementwise kernels (fk_parallel_tiles): tiles of 16384 elements,
- * `omp parallel for schedule(static)` over tiles, serial below 32768 elements, and a tile body
- * stamped per SIMD path with a target attribute (no -march flags). Plain stores, like the
- * kernels (no non-temporal stores), so the comparison is like for like. */
+ * Parallelized like CKernels' elementwise kernels (fk_parallel_tiles; keep the two in step):
+ * tiles of 16384 elements, `omp parallel for schedule(static)` over tiles, serial (outside any
+ * OpenMP region) below 32768 elements, and a tile body stamped per SIMD path with a target
+ * attribute (no -march flags). Plain stores like the kernels (no non-temporal stores), so the
+ * comparison is like for like. */
 #define _GNU_SOURCE
 #include "flowbench.h"
 
@@ -113,9 +114,15 @@ static void triad_base(const stream_args *k, int64_t i0, int64_t i1) { triad_bod
 static void run_tiles(int64_t n, tile_fn fn, const stream_args *k) {
     if (n <= 0) return;
     int64_t tiles = (n + FB_TILE - 1) / FB_TILE;
-    int parallel = n >= FB_PARALLEL_MIN && tiles > 1;
-    (void)parallel;
-#pragma omp parallel for schedule(static) if (parallel)
+    if (n < FB_PARALLEL_MIN || tiles == 1) {
+        /* Serial without entering an OpenMP region, as fk_parallel_tiles does. */
+        for (int64_t t = 0; t < tiles; t++) {
+            int64_t i0 = t * FB_TILE, i1 = i0 + FB_TILE < n ? i0 + FB_TILE : n;
+            fn(k, i0, i1);
+        }
+        return;
+    }
+#pragma omp parallel for schedule(static)
     for (int64_t t = 0; t < tiles; t++) {
         int64_t i0 = t * FB_TILE, i1 = i0 + FB_TILE < n ? i0 + FB_TILE : n;
         fn(k, i0, i1);

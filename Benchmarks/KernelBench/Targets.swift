@@ -43,7 +43,7 @@ func targetTable(kernels: [KernelResult], refs: [ReferenceResult], gemm: [GemmRe
     for r in gemm where r.m == 4096 && r.k == 512 && r.n == 512 {
         let ratio = r.dense / r.gemm
         t.add(["dense adds <= 10% over GEMM (4096x512x512)", "\(r.backend), \(r.threads) thr",
-               "+\(fmt(100 * (ratio - 1), 1))%", "<= +10%", yes(ratio <= 1.10)])
+               "\(ratio >= 1 ? "+" : "")\(fmt(100 * (ratio - 1), 1))%", "<= +10%", yes(ratio <= 1.10)])
     }
     for r in gemm where r.m == 4096 && r.k == 512 && r.n == 512 && r.threads == 1 {
         let pct = 100 * r.gflops / peak1
