@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -64,6 +65,17 @@ import Glibc
             #expect(abs(numeric - Double(dw[j, p])) <= 2e-3 * max(1, abs(numeric)))
         }
         #expect(db != nil && dx != nil)
+    }
+
+    /// The backend FLOWGUIDE_BLAS asks for is the one in use (scripts/test.sh runs this suite
+    /// again with FLOWGUIDE_BLAS=blis and =reference, same binary).
+    @Test func usesTheRequestedBackend() throws {
+        let info = KernelRuntime.blas
+        print("BLAS in use: \(info)")
+        if let requested = ProcessInfo.processInfo.environment["FLOWGUIDE_BLAS"],
+           ["openblas", "blis", "reference", "builtin"].contains(requested) {
+            #expect(info.family == requested)
+        }
     }
 
     @Test func gemmRejectsMismatchedShapes() {

@@ -20,4 +20,4 @@ OMP_NUM_THREADS=2 "$prefix/app-static"
 cmake -S "$here" -B "$prefix/cmake-consumer" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$prefix/cmake-consumer" >/dev/null
 OMP_NUM_THREADS=2 "$prefix/cmake-consumer/app"
-echo "pkg-config consumer: 3 passed, 0 failed"
+echo "pkgconfig: 3 passed, 0 failed"

@@ -18,4 +18,4 @@ sed -e "s|@FLOWGUIDE_URL@|file://$work/FlowGuide|" -e "s|@FLOWGUIDE_VERSION@|$ve
 cd "$work/consumer"
 swift build -q
 OMP_NUM_THREADS=1 swift run -q consumer
-echo "swiftpm consumer: 1 passed, 0 failed"
+echo "consumer: 1 passed, 0 failed"
