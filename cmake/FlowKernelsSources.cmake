@@ -1,5 +1,5 @@
-# The C sources, listed once for CMake. SwiftPM compiles every .c under CKernels/;
-# Tests/CKernelsTests/test_sources.sh checks the two agree.
+# The C sources, listed once for CMake. SwiftPM compiles every .c under CKernels/; the check at
+# the end of this file stops the configure step when the two disagree.
 set(FK_SOURCES
   CKernels/fk_status.c
   CKernels/fk_cpu.c
@@ -24,3 +24,12 @@ list(APPEND FK_SOURCES
   CKernels/ref/fk_noise_ref.c
 )
 list(TRANSFORM FK_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
+
+file(GLOB_RECURSE FK_SWIFTPM_SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/CKernels/*.c)
+list(SORT FK_SWIFTPM_SOURCES)
+set(FK_LISTED_SOURCES ${FK_SOURCES})
+list(SORT FK_LISTED_SOURCES)
+if(NOT FK_SWIFTPM_SOURCES STREQUAL FK_LISTED_SOURCES)
+  message(FATAL_ERROR "cmake/FlowKernelsSources.cmake does not list the same .c files as CKernels/ "
+                      "(which SwiftPM compiles):\n  on disk: ${FK_SWIFTPM_SOURCES}\n  listed: ${FK_LISTED_SOURCES}")
+endif()
