@@ -11,6 +11,9 @@ struct Options {
     var threads: Int?
     var runKernels = true
     var runGemm = true
+    var runSampling = true
+    /// Samples per batch in the sampling section.
+    var samplingBatch = 4096
     var markdownPath: String?
     var numpyPath: String?
     var backends = ["openblas", "blis", "reference", "builtin"]
@@ -29,6 +32,9 @@ struct Options {
           --threads N         kernel/BLAS thread count (default: OMP_NUM_THREADS or all cores)
           --kernels-only      skip the GEMM section
           --gemm-only         skip the elementwise-kernel section
+          --sampling-only     only the sampling-throughput section (MLP models, batch 4096)
+          --no-sampling       skip the sampling-throughput section
+          --sampling-batch N  samples per batch in the sampling section (default 4096)
           --backends LIST     BLAS backends for the GEMM section (default openblas,blis,reference,builtin)
           --numpy FILE        NumPy timings (JSON from Benchmarks/numpy_bench.py --json) for x-NumPy columns
           --markdown FILE     also write the tables as Markdown
@@ -50,8 +56,11 @@ struct Options {
             case "--sizes": o.sizes = value().split(separator: ",").map { parseCount(String($0)) }
             case "--cols": o.cols = parseCount(value())
             case "--threads": o.threads = parseCount(value())
-            case "--kernels-only": o.runGemm = false
-            case "--gemm-only": o.runKernels = false
+            case "--kernels-only": o.runGemm = false; o.runSampling = false
+            case "--gemm-only": o.runKernels = false; o.runSampling = false
+            case "--sampling-only": o.runKernels = false; o.runGemm = false
+            case "--no-sampling": o.runSampling = false
+            case "--sampling-batch": o.samplingBatch = parseCount(value())
             case "--backends": o.backends = value().split(separator: ",").map(String.init)
             case "--numpy": o.numpyPath = value()
             case "--markdown": o.markdownPath = value()

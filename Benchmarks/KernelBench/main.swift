@@ -80,6 +80,13 @@ if options.runGemm {
     }
 }
 
+if options.runSampling {
+    for table in runSamplingSection(options, threads: threads) {
+        emit(table.text)
+        tables.append(table)
+    }
+}
+
 let targets = targetTable(kernels: kernelResults, refs: refResults, gemm: gemmResults, peak1: peak1,
                           threads: threads, hasAVX512: hasAVX512)
 emit(targets.text)
