@@ -26,6 +26,7 @@ let package = Package(
     products: [
         .library(name: "FlowGuide", targets: ["FlowGuide"]),
         .library(name: "CFlowKernels", targets: ["CFlowKernels"]),
+        .executable(name: "flowguide", targets: ["flowguide"]),
         .executable(name: "flowguide-bench", targets: ["flowguide-bench"]),
     ],
     traits: [
@@ -35,6 +36,9 @@ let package = Package(
         .trait(name: "BLIS", description: "Load libblis.so.4 by default."),
         .trait(name: "ReferenceBLAS", description: "Load the netlib reference BLAS by default."),
         .default(enabledTraits: []),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
         // MARK: - C kernels
@@ -50,6 +54,15 @@ let package = Package(
         .target(
             name: "FlowGuide",
             dependencies: ["CFlowKernels"]
+        ),
+
+        // MARK: - Command-line tool
+        .executableTarget(
+            name: "flowguide",
+            dependencies: [
+                "FlowGuide",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
 
         // MARK: - Benchmarks

@@ -1,0 +1,33 @@
+import FlowGuide
+import Foundation
+
+/// The built-in mixtures by name, and loading a model given by name or JSON file.
+enum ModelCatalog {
+    /// The built-in mixtures, in the order `flowguide models` lists them.
+    static let builtIns: [(name: String, model: GaussianMixtureModel)] = [
+        ("eight-gaussians", .eightGaussians),
+        ("ring25", .ring25),
+        ("mixture64", .mixture64),
+    ]
+
+    static var builtInNames: [String] { builtIns.map(\.name) }
+
+    /// A built-in by name, or else a mixture JSON file (an existing path or a name ending in .json).
+    static func load(_ name: String) throws -> GaussianMixtureModel {
+        if let entry = builtIns.first(where: { $0.name == name }) { return entry.model }
+        let isFile = FileManager.default.fileExists(atPath: name)
+        guard isFile || name.hasSuffix(".json") else {
+            throw RunError("unknown model '\(name)' (built-ins: \(builtInNames.joined(separator: ", ")); or a mixture .json file)")
+        }
+        guard isFile else { throw RunError("\(name): no such file") }
+        do {
+            return try GaussianMixtureModel(contentsOf: URL(fileURLWithPath: name))
+        } catch let error as DecodingError {
+            throw RunError("\(name): \(CLIFailure.describe(error))")
+        } catch let error as KernelError {
+            throw RunError("\(name): \(error.detail)")
+        } catch {
+            throw RunError("\(name): cannot read the mixture: \(error.localizedDescription)")
+        }
+    }
+}
