@@ -46,6 +46,17 @@ echo "== flowguide-bench"
 "$bin" "${quick[@]}" "${sizes[@]}" "${threads[@]}" --numpy "$out/numpy.json" --markdown "$out/bench.md" "${extra[@]}"
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
+# Heap allocations of whole sampling runs at two step counts (valgrind counts them; Swift's
+# DWARF 5 debug info confuses valgrind's reader, so a stripped copy runs).
+if command -v valgrind > /dev/null; then
+  echo "== allocations per sampling step (valgrind)"
+  cp "$bin" "$out/bench-stripped" && strip --strip-debug "$out/bench-stripped"
+  for steps in 8 32; do
+    valgrind "$out/bench-stripped" --alloc-probe "$steps" 2>&1 \
+      | sed -n "s/^==[0-9]*== *total heap usage: \([0-9,]*\) allocs.*/$steps steps: \1 allocations/p"
+  done | tee "$out/alloc.txt"
+fi
+
 if [ "$write_docs" = 1 ]; then
   mkdir -p docs
   {
@@ -66,6 +77,18 @@ if [ "$write_docs" = 1 ]; then
     echo "## Results"
     echo
     cat "$out/bench.md"
+    if [ -s "$out/alloc.txt" ]; then
+      echo "### Heap allocations of a sampling run"
+      echo
+      echo "Whole-process heap allocations (valgrind) of \`flowguide-bench --alloc-probe STEPS\`: an MLP model"
+      echo "sampled with Heun + CFG + MG, 64 samples, after a warm-up run. Equal counts at 8 and 32 steps"
+      echo "mean the step loop allocates nothing."
+      echo
+      echo '```'
+      cat "$out/alloc.txt"
+      echo '```'
+      echo
+    fi
     echo "### NumPy timings (Benchmarks/numpy_bench.py)"
     echo
     echo '```'

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test suite: the Swift tests (SwiftPM + Swift Testing), the same Swift test binary again
-# against BLIS and the reference BLAS (no rebuild), the C tests and the NumPy oracle under
+# against BLIS and the reference BLAS (no rebuild), the flowguide CLI (behaviour, shards, errors)
+# and its output against an independent NumPy implementation, the C tests and the NumPy oracle under
 # CMake/ctest (OMP_NUM_THREADS=1 and 2, every BLAS backend), the C tests again under Address- and
 # UndefinedBehaviorSanitizer, the installed C library linked from C through pkg-config and CMake,
 # and a separate Swift package depending on FlowGuide by version.
@@ -15,8 +16,19 @@ suites=$((suites + 1))
 
 echo "== the same Swift test binary on other BLAS backends (no rebuild)"
 for backend in blis reference; do
-  FLOWGUIDE_BLAS=$backend swift test --skip-build --filter "DenseTests|DeterminismTests"
+  FLOWGUIDE_BLAS=$backend swift test --skip-build --filter "DenseTests|DeterminismTests|MetricsTests|MLPVelocityModelTests"
 done
+suites=$((suites + 1))
+
+echo "== flowguide CLI: flags, shards, thread counts, error messages"
+swift build --product flowguide
+flowguide="$(swift build --show-bin-path)/flowguide"
+Tests/CLI/run.sh "$flowguide"
+suites=$((suites + 1))
+
+echo "== flowguide sample vs the independent NumPy implementation (Tests/Reference)"
+python3 Tests/Reference/test_reference_sampler.py
+python3 Tests/Reference/compare_cli.py --flowguide "$flowguide"
 suites=$((suites + 1))
 
 echo "== cmake + ctest"

@@ -35,6 +35,7 @@ struct Options {
           --sampling-only     only the sampling-throughput section (MLP models, batch 4096)
           --no-sampling       skip the sampling-throughput section
           --sampling-batch N  samples per batch in the sampling section (default 4096)
+          --alloc-probe STEPS one sampling run only, for counting allocations under valgrind
           --backends LIST     BLAS backends for the GEMM section (default openblas,blis,reference,builtin)
           --numpy FILE        NumPy timings (JSON from Benchmarks/numpy_bench.py --json) for x-NumPy columns
           --markdown FILE     also write the tables as Markdown

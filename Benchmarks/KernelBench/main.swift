@@ -10,6 +10,14 @@ import CFlowKernels
 import FlowGuide
 import Foundation
 
+if let i = CommandLine.arguments.firstIndex(of: "--alloc-probe") {
+    guard i + 1 < CommandLine.arguments.count, let steps = Int(CommandLine.arguments[i + 1]), steps >= 1 else {
+        fail("--alloc-probe needs a step count")
+    }
+    runAllocationProbe(steps: steps)
+    exit(0)
+}
+
 let options = Options.parse(Array(CommandLine.arguments.dropFirst()))
 let threads = options.threads ?? Int(fk_get_num_threads())
 setThreads(threads)
