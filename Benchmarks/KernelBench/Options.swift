@@ -12,6 +12,8 @@ struct Options {
     var runKernels = true
     var runGemm = true
     var runSampling = true
+    var runMLP = false
+    var mlpJSONPath: String?
     /// Samples per batch in the sampling section.
     var samplingBatch = 4096
     var markdownPath: String?
@@ -36,6 +38,8 @@ struct Options {
           --no-sampling       skip the sampling-throughput section
           --sampling-batch N  samples per batch in the sampling section (default 4096)
           --alloc-probe STEPS one sampling run only, for counting allocations under valgrind
+          --mlp-only          only the issue-5 MLP workload (D 64, 3×512, batch 4096, 32 Euler + MG)
+          --mlp-json FILE     write the MLP workload's results as JSON (for Benchmarks/mlp_bench.py)
           --backends LIST     BLAS backends for the GEMM section (default openblas,blis,reference,builtin)
           --numpy FILE        NumPy timings (JSON from Benchmarks/numpy_bench.py --json) for x-NumPy columns
           --markdown FILE     also write the tables as Markdown
@@ -61,6 +65,8 @@ struct Options {
             case "--gemm-only": o.runKernels = false; o.runSampling = false
             case "--sampling-only": o.runKernels = false; o.runGemm = false
             case "--no-sampling": o.runSampling = false
+            case "--mlp-only": o.runKernels = false; o.runGemm = false; o.runSampling = false; o.runMLP = true
+            case "--mlp-json": o.mlpJSONPath = value()
             case "--sampling-batch": o.samplingBatch = parseCount(value())
             case "--backends": o.backends = value().split(separator: ",").map(String.init)
             case "--numpy": o.numpyPath = value()

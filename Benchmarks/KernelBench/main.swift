@@ -95,6 +95,28 @@ if options.runSampling {
     }
 }
 
+if options.runMLP {
+    let peakTime = options.quick ? 0.05 : 0.2
+    let peak = fb_fma_peak_gflops(Int32(threads), peakTime, 3)
+    let r = runMLPSampling(batch: 4096, steps: 32, rounds: options.quick ? 2 : 5)
+    var table = Table("MLP workload (issue 5), \(threads) threads", ["workload", "value", "GFLOP/s", "of FMA peak"],
+                      leftColumns: 1)
+    table.add(["sampling: 32 Euler + MG, batch 4096 (samples/s)", fmt(r.samplesPerSecond, 0), fmt(r.gflops),
+               fmt(100 * r.gflops / peak) + "%"])
+    table.notes = ["D 64, 10 classes, width 512, 1 residual block (3 hidden layers of 512); GFLOP/s counts " +
+                   "2·in·out per dense layer per row per step; FMA peak \(fmt(peak)) GFLOP/s (\(threads) threads, " +
+                   "same program). Best of the timed runs."]
+    emit(table.text)
+    tables.append(table)
+    if let path = options.mlpJSONPath {
+        let json = """
+            {"flowguide": {"sample_samples_per_s": \(r.samplesPerSecond), "sample_gflops": \(r.gflops), \
+            "fma_peak_gflops": \(peak), "threads": \(threads), "blas": "\(String(cString: fk_blas_name()))"}}
+            """
+        do { try json.write(toFile: path, atomically: true, encoding: .utf8) } catch { fail("cannot write \(path): \(error)") }
+    }
+}
+
 let targets = targetTable(kernels: kernelResults, refs: refResults, gemm: gemmResults, peak1: peak1,
                           threads: threads, hasAVX512: hasAVX512)
 emit(targets.text)

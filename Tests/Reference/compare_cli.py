@@ -45,6 +45,7 @@ GUIDANCE = [
     ("cfg3-interval", ["--cfg", "3", "--cfg-interval", "0.2,0.8"]),
     ("cfg4-rescale0.7", ["--cfg", "4", "--cfg-rescale", "0.7"]),
     ("cfg3-zero*-init1", ["--cfg", "3", "--cfg-zero-star", "--zero-init", "1"]),
+    ("cfg1-zero*-init2", ["--cfg", "1", "--cfg-zero-star", "--zero-init", "2"]),  # zero-init at any w
     ("apg4", ["--apg", "4"]),
     ("apg4-e1-r2-b-.5-vel", ["--apg", "4", "--apg-eta", "1", "--apg-threshold", "2",
                              "--apg-momentum", "-0.5", "--apg-space", "velocity"]),

@@ -586,7 +586,7 @@ def options_from_args(a):
         g = Guidance("apg", a.apg, a.cfg_interval, apg_eta=a.apg_eta,
                      apg_threshold=a.apg_threshold, apg_momentum=a.apg_momentum,
                      apg_space=a.apg_space)
-    elif a.cfg is not None and a.cfg != 1.0:
+    elif a.cfg is not None and (a.cfg != 1.0 or a.cfg_zero_star):  # zero-init applies at any w
         if a.cfg_rescale is not None and a.cfg_zero_star:
             raise SystemExit("--cfg-rescale and --cfg-zero-star are exclusive")
         if a.cfg_rescale is not None:
