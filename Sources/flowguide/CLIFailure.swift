@@ -31,6 +31,7 @@ struct CLIFailure {
         case let e as RunError: text = e.description
         case let e as KernelError: text = e.detail
         case let e as NumPyFileError: text = e.description
+        case let e as DatasetError: text = e.message
         case let e as ScatterPlotError: text = e.description
         case let e as DecodingError: text = Self.describe(e)
         default:

@@ -38,20 +38,25 @@ struct OutputOptions: ParsableArguments {
             throw RunError("--plot needs 2-D data, but the model has dimension \(dimension)")
         }
         for (flag, path) in [("--output", output), ("--trajectory", trajectory), ("--plot", plot)] {
-            guard let path else { continue }
-            let url = URL(fileURLWithPath: path)
-            let parent = (path as NSString).deletingLastPathComponent
-            let directory = parent.isEmpty ? "." : parent
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw RunError("\(flag) \(path): the directory \(directory) does not exist")
-            }
-            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-                throw RunError("\(flag) \(path) is a directory")
-            }
-            guard FileManager.default.isWritableFile(atPath: directory) else {
-                throw RunError("\(flag) \(path): the directory \(directory) is not writable")
-            }
+            if let path { try Self.checkWritable(flag: flag, path: path) }
+        }
+    }
+
+    /// Throws a ``RunError`` unless `path` can be written: its directory exists (and is one),
+    /// is writable, and the file is not a directory. `flag` names the option in the message.
+    static func checkWritable(flag: String, path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let parent = (path as NSString).deletingLastPathComponent
+        let directory = parent.isEmpty ? "." : parent
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw RunError("\(flag) \(path): the directory \(directory) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw RunError("\(flag) \(path) is a directory")
+        }
+        guard FileManager.default.isWritableFile(atPath: directory) else {
+            throw RunError("\(flag) \(path): the directory \(directory) is not writable")
         }
     }
 

@@ -41,6 +41,14 @@ elif cmd == "json":              # json KEY [VALUE]: the key of the JSON object 
     if len(args) > 1 and str(value) != args[1]:
         sys.exit(f"{args[0]} = {value!r}, expected {args[1]}")
     print(value)
+elif cmd == "jsonge":            # jsonge KEY MIN: the (dotted) key of the JSON object on stdin is >= MIN
+    value = json.load(sys.stdin)
+    for part in args[0].split("."): value = value[part]
+    if not float(value) >= float(args[1]):
+        sys.exit(f"{args[0]} = {value!r}, expected >= {args[1]}")
+elif cmd == "labels":            # labels FILE N C: an int64 [N] array equal to arange(N) % C
+    a = np.load(args[0])
+    sys.exit(0 if a.dtype == np.int64 and a.shape == (int(args[1]),) and np.array_equal(a, np.arange(int(args[1])) % int(args[2])) else 1)
 elif cmd == "mixture":           # mixture K: a JSON mixture with K components on stdin
     obj = json.load(sys.stdin)
     assert set(obj) == {"weights", "means", "stds", "labels"}, obj.keys()
@@ -229,6 +237,71 @@ test_plot() {
     [[ $(head -c 8 p.png | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]]
 }
 
+test_data() {
+    "$BIN" data --list >list.txt
+    [[ $(wc -l <list.txt) -eq 8 ]]
+    grep -q '^spirals16  *16  *3 ' list.txt
+    grep -q '^checkerboard  *2  *8 ' list.txt
+    "$BIN" data moons --count 100 --seed 3 --output x.npy --labels-output y.npy 2>err.txt
+    grep -q '^100 samples of moons (2-D, 2 classes, seed 3) -> x.npy, y.npy$' err.txt
+    expect_shape x.npy "float32 (100, 2)"
+    py labels y.npy 100 2
+    "$BIN" data moons --count 100 --seed 3 --output x2.npy 2>/dev/null
+    same_data x.npy x2.npy
+    # Chunks by --first-index concatenate to the whole set.
+    "$BIN" data spirals16 --count 30 --seed 5 --output all.npy 2>/dev/null
+    "$BIN" data spirals16 --count 10 --seed 5 --output p0.npy 2>/dev/null
+    "$BIN" data spirals16 --count 20 --seed 5 --first-index 10 --output p1.npy 2>/dev/null
+    expect_shape all.npy "float32 (30, 16)"
+    py raw all.npy all.raw && py raw p0.npy p0.raw && py raw p1.npy p1.raw
+    cat p0.raw p1.raw | cmp - all.raw
+    "$BIN" data mixture64 --count 0 --output e.npy 2>/dev/null
+    expect_shape e.npy "float32 (0, 64)"
+}
+
+# Ground truth against ground truth: near-perfect precision/recall, full coverage; the same
+# samples as a file, a built-in dataset and a mixture reference give the same metrics.
+test_eval_ground_truth() {
+    "$BIN" data eight-gaussians --count 1000 --output gen.npy --labels-output gen_labels.npy 2>/dev/null
+    "$BIN" eval gen.npy --reference-dataset eight-gaussians --labels gen_labels.npy --json >d.json
+    for key in precision recall; do py jsonge "$key" 0.9 <d.json; done
+    py jsonge mixture.mode_coverage 1 <d.json
+    py jsonge mixture.class_accuracy 0.99 <d.json
+    py json real_count 1000 <d.json >/dev/null
+    py json dimension 2 <d.json >/dev/null
+    "$BIN" data eight-gaussians --count 1000 --seed 1 --output ref.npy --labels-output ref_labels.npy 2>/dev/null
+    "$BIN" eval gen.npy --reference ref.npy --json >f.json
+    "$BIN" eval gen.npy --reference-model eight-gaussians --labels gen_labels.npy --json >m.json
+    for key in frechet_distance sliced_wasserstein mmd precision recall; do
+        v=$(py json "$key" <d.json)
+        py json "$key" "$v" <f.json >/dev/null
+        py json "$key" "$v" <m.json >/dev/null
+    done
+    # The table: one aligned row per metric; per class, one row per class.
+    "$BIN" eval gen.npy --reference ref.npy --labels gen_labels.npy --reference-labels ref_labels.npy --per-class >t.txt
+    grep -q '^metric  *value$' t.txt
+    grep -q '^precision  *0\.9[0-9]* ' t.txt
+    grep -q '^frechet_distance  *[0-9]' t.txt
+    [[ $(grep -c '^[0-7]  *125  *125  ' t.txt) -eq 8 ]]
+    ! grep -q '^mode_coverage' t.txt     # a file reference has no mixture
+    # Ground truth of another mixture is far from it.
+    "$BIN" eval gen.npy --reference-dataset rings --json | py jsonge frechet_distance 1
+}
+
+test_eval_max_samples() {
+    "$BIN" data spirals --count 900 --output gen.npy --labels-output lab.npy 2>/dev/null
+    "$BIN" eval gen.npy --reference-dataset spirals --labels lab.npy --per-class --max-samples 300 --json >a.json
+    "$BIN" eval gen.npy --reference-dataset spirals --labels lab.npy --per-class --max-samples 300 --json >b.json
+    cmp a.json b.json
+    py json generated_count 300 <a.json >/dev/null
+    py json real_count 300 <a.json >/dev/null
+    python3 -c 'import json,sys; o=json.load(open("a.json")); i=o["inputs"]; assert i["generated_rows"] == 900 and i["reference_rows"] == 300 and i["max_samples"] == 300, i; assert [c["label"] for c in o["per_class"]] == [0, 1, 2]; assert sum(c["generated_count"] for c in o["per_class"]) == 300'
+    "$BIN" eval gen.npy --reference-dataset spirals --reference-count 900 --max-samples 0 --json | py json real_count 900
+    # A sampled set against its mixture: the run works end to end.
+    "$BIN" sample --count 500 --steps 32 --output s.npy 2>/dev/null
+    "$BIN" eval s.npy --reference-model eight-gaussians --json | py jsonge mixture.mode_coverage 0.5
+}
+
 # Inputs of the error cases, made once in $WORK/inputs (a name `fails` ignores).
 make_bad_inputs() {
     mkdir -p "$WORK/inputs"
@@ -244,6 +317,11 @@ make_bad_inputs() {
     py save inputs/sig_2d.npy float32 2,2 "np.array([1, 0.5, 0.2, 0])"
     echo "not numpy" >inputs/bad.npy
     echo '{"weights": [1]}' >inputs/bad.json
+    py save inputs/gen.npy float32 1000,2 "np.random.default_rng(0).normal(size=n) * 3"
+    py save inputs/gen_nan.npy float32 1000,2 "np.where(np.arange(n) == 7, np.nan, 1.0)"
+    py save inputs/gen_1d.npy float32 1000 "np.zeros(n)"
+    py save inputs/gen_3d.npy float32 10,50,2 "np.zeros(n)"
+    py save inputs/labels_neg.npy int64 1000 "np.where(np.arange(n) == 5, -2, 0)"
 }
 
 # Each must fail with one "error: " line and write nothing (arguments of `flowguide sample`).
@@ -312,6 +390,74 @@ ERROR_CASES=(
     "--no-such-flag"
 )
 
+# `flowguide eval` cases (G is inputs/gen.npy, 1000 x 2).
+EVAL_ERROR_CASES=(
+    ""
+    "G"
+    "G --reference G --reference-dataset moons"
+    "G --reference-dataset moons --reference-model ring25"
+    "G --reference-dataset moons --reference-labels inputs/labels.npy"
+    "G --reference-dataset moons --per-class"
+    "G --reference G --labels inputs/labels.npy --per-class"
+    "G --reference-model ring25 --reference-count 10"
+    "G --reference G --reference-seed 2"
+    "G --reference G --k 0"
+    "G --reference G --k x"
+    "G --reference G --projections 0"
+    "G --reference G --bandwidth -1"
+    "G --reference G --max-samples -1"
+    "G --reference G --coverage-threshold -1"
+    "G --reference G --threads 0"
+    "G --reference-dataset moons --reference-count 0"
+    "G --reference G --no-such-flag"
+    "inputs/missing.npy --reference G"
+    "G --reference inputs/missing.npy"
+    "inputs/bad.npy --reference G"
+    "inputs/init_int.npy --reference G"
+    "inputs/gen_1d.npy --reference G"
+    "inputs/gen_3d.npy --reference G"
+    "inputs/labels.npy --reference G"
+    "inputs/gen_nan.npy --reference G"
+    "G --reference inputs/gen_nan.npy"
+    "G --reference inputs/init_3d.npy"
+    "G --reference-dataset mixture64"
+    "G --reference-model mixture64"
+    "G --reference-dataset nope"
+    "G --reference-model nope"
+    "G --reference-model inputs/bad.json"
+    "G --reference G --labels inputs/labels_short.npy"
+    "G --reference G --labels inputs/labels_float.npy"
+    "G --reference G --labels inputs/labels_2d.npy"
+    "G --reference G --labels inputs/labels_neg.npy"
+    "G --reference G --reference-labels inputs/labels_neg.npy"
+    "G --reference G --reference-labels inputs/labels_short.npy"
+    "G --reference-model eight-gaussians --labels inputs/labels_range.npy"
+    "G --reference G --max-samples 2"
+    "G --reference-dataset moons --reference-count 3"
+)
+
+# `flowguide data` cases.
+DATA_ERROR_CASES=(
+    ""
+    "nope"
+    "moons --list"
+    "moons --count -1"
+    "moons --count x"
+    "moons --first-index -1"
+    "moons --output missing/x.npy"
+    "moons --labels-output missing/y.npy"
+    "moons --output inputs"
+    "moons --output a.npy --labels-output a.npy"
+    "moons --no-such-flag"
+)
+
+# test_command_error_case COMMAND CASE: `flowguide COMMAND CASE` fails cleanly.
+test_command_error_case() {
+    ln -s "$WORK/inputs" inputs
+    # shellcheck disable=SC2086  # a case is a word list
+    fails "$1" ${2//G/inputs/gen.npy}
+}
+
 test_error_case() {
     ln -s "$WORK/inputs" inputs
     # shellcheck disable=SC2086  # a case is a word list
@@ -339,9 +485,19 @@ run_test grids test_grids
 run_test models test_models
 run_test plot test_plot
 run_test models_errors test_models_errors
+run_test data test_data
+run_test eval_ground_truth test_eval_ground_truth
+run_test eval_max_samples test_eval_max_samples
 make_bad_inputs
 for i in "${!ERROR_CASES[@]}"; do
     run_test "error$i" test_error_case "${ERROR_CASES[$i]}"
+done
+
+for i in "${!EVAL_ERROR_CASES[@]}"; do
+    run_test "eval_error$i" test_command_error_case eval "${EVAL_ERROR_CASES[$i]}"
+done
+for i in "${!DATA_ERROR_CASES[@]}"; do
+    run_test "data_error$i" test_command_error_case data "${DATA_ERROR_CASES[$i]}"
 done
 
 if [[ -n ${CLI_VERBOSE:-} && -f $WORK/errors.txt ]]; then cat "$WORK/errors.txt"; fi
