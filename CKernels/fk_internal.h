@@ -111,6 +111,13 @@ fk_status fk_check_dense_backward(int64_t m, int64_t k, int64_t n, const float *
 fk_status fk_check_noise(int64_t row0, int64_t col0, int64_t rows, int64_t cols, const float *out,
                          int64_t ldo);
 
+/* ---- Optimizer argument check (fk_optim.c; shared with its reference) --------------------- */
+
+/* p != NULL with every hyperparameter in its domain; n >= 0; the four vectors non-NULL and
+ * pairwise disjoint when n > 0. */
+fk_status fk_check_adamw_args(int64_t n, const float *param, const float *grad, const float *m,
+                              const float *v, const fk_adamw_params *p);
+
 /* ---- Fixed-lane row reductions ------------------------------------------------------------ */
 
 /* The fixed tree that sums 8 double lanes. */

@@ -22,6 +22,8 @@ list(APPEND FK_SOURCES
   CKernels/ref/fk_dense_ref.c
   CKernels/fk_noise.c
   CKernels/ref/fk_noise_ref.c
+  CKernels/fk_optim.c
+  CKernels/ref/fk_optim_ref.c
 )
 list(TRANSFORM FK_SOURCES PREPEND ${CMAKE_CURRENT_SOURCE_DIR}/)
 

@@ -3,8 +3,9 @@
  *
  * FlowGuide samples flow-matching (rectified-flow) models with guidance. This library holds the
  * hot loops: fused guidance + solver-step kernels, per-sample reductions, a dense layer over BLAS
- * GEMM with its backward pieces, and a counter-based Gaussian noise generator. Swift (module
- * FlowGuide) does the stepping, scheduling and model wiring on top of it.
+ * GEMM with its backward pieces, fused optimizer updates (AdamW) for training, and a counter-based
+ * Gaussian noise generator. Swift (module FlowGuide) does the stepping, scheduling, model wiring
+ * and training loop on top of it.
  *
  * Conventions (DESIGN.md §2), the same for every function here:
  *   - Time is the noise level sigma in [0, 1]: sigma = 1 is pure noise, sigma = 0 is data.
@@ -433,6 +434,49 @@ FK_API fk_status fk_bias_activation(int64_t m, int64_t n,
                                     float *pre);
 
 /* ---------------------------------------------------------------------------------------------
+ * Optimizers: one fused pass over the flat parameter vector
+ *
+ * AdamW (Loshchilov & Hutter 2019) with optional cautious weight decay (Chen et al. 2025,
+ * arXiv 2510.12402). Per element, with g the gradient and t = params->step:
+ *   m = beta1·m + (1 - beta1)·g
+ *   v = beta2·v + (1 - beta2)·g^2
+ *   u = m_hat / (sqrt(v_hat) + eps),   m_hat = m/(1 - beta1^t),  v_hat = v/(1 - beta2^t)
+ *   plain:     theta -= lr·(u + weight_decay·theta)
+ *   cautious:  theta -= lr·(u + weight_decay·mask·theta),  mask = 1[u·theta >= 0]
+ *              (decay only where the update and the parameter agree in sign; mask = 1 on ties,
+ *              i.e. where u or theta is zero; the sign of the exact product, no underflow)
+ * Elementwise, so bitwise identical for any thread count; NaN/Inf in any input propagate to that
+ * element's outputs. The bias corrections are computed once per call in double.
+ * ------------------------------------------------------------------------------------------- */
+
+enum {
+    FK_OPT_CAUTIOUS = 1   /* cautious weight decay (mask above); without it: plain AdamW */
+};
+
+typedef struct fk_adamw_params {
+    float lr;            /* learning rate, finite and >= 0 */
+    float beta1;         /* first-moment decay, in [0, 1) (typically 0.9) */
+    float beta2;         /* second-moment decay, in [0, 1) (typically 0.999) */
+    float eps;           /* denominator guard, finite and > 0 (typically 1e-8) */
+    float weight_decay;  /* decoupled decay lambda, finite and >= 0 (0 = none) */
+    int32_t flags;       /* 0 or FK_OPT_CAUTIOUS */
+    int64_t step;        /* this update's number t >= 1 (1 on the first call), for bias correction */
+} fk_adamw_params;
+
+/* One AdamW update of n parameters, in place.
+ *   n:     number of parameters (>= 0; 0 is a no-op)
+ *   param: [n] parameters theta, updated
+ *   grad:  [n] gradient of the loss at param, read only
+ *   m:     [n] first moment (zero before the first step), updated
+ *   v:     [n] second moment (zero before the first step), updated
+ *   p:     hyperparameters and the step number, read only
+ * The four vectors must not overlap (FK_ERR_ALIAS). Errors: p NULL, or a vector NULL with
+ * n > 0 -> FK_ERR_NULL; n < 0 -> FK_ERR_SIZE; a hyperparameter outside its domain (or NaN),
+ * step < 1 or unknown flag bits -> FK_ERR_ARGUMENT. Nothing is written on error. */
+FK_API fk_status fk_adamw_step(int64_t n, float *param, const float *grad, float *m, float *v,
+                               const fk_adamw_params *p);
+
+/* ---------------------------------------------------------------------------------------------
  * Scalar references (test oracles): same arguments and semantics as the kernels above,
  * straight serial loops with double-precision arithmetic, no SIMD, no threads.
  * ------------------------------------------------------------------------------------------- */
@@ -485,6 +529,8 @@ FK_API fk_status fk_ref_dense_backward(int64_t m, int64_t k, int64_t n,
                                        const float *pre, fk_activation act,
                                        const float *dy, int64_t ldy, float *dz,
                                        float *dw, float *db, float *dx, int accumulate);
+FK_API fk_status fk_ref_adamw_step(int64_t n, float *param, const float *grad, float *m, float *v,
+                                   const fk_adamw_params *p);
 
 #ifdef __cplusplus
 }

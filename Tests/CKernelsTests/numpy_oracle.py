@@ -62,6 +62,14 @@ class FkMgParams(C.Structure):
                 ("active", i32), ("reserved", i32), ("updates", i64)]
 
 
+class FkAdamwParams(C.Structure):
+    _fields_ = [("lr", f32), ("beta1", f32), ("beta2", f32), ("eps", f32), ("weight_decay", f32),
+                ("flags", i32), ("step", i64)]
+
+
+FK_OPT_CAUTIOUS = 1
+
+
 class FkApgParams(C.Structure):
     _fields_ = [("w", f32), ("eta", f32), ("r", f32), ("beta", f32), ("sigma", f32),
                 ("space", i32)]
@@ -96,6 +104,7 @@ SIGNATURES = {
     "fk_dense_backward": (cint, [i64, i64, i64, P, i64, P, i64, P, cint, P, i64, P,
                                  P, P, P, cint]),
     "fk_bias_activation": (cint, [i64, i64, P, i64, P, cint, P]),
+    "fk_adamw_step": (cint, [i64, P, P, P, P, C.POINTER(FkAdamwParams)]),
 }
 
 
@@ -880,6 +889,40 @@ def checks_noise(R, rng):
 
 
 # ---------------------------------------------------------------------------------------------
+# Optimizers (flowkernels.h "Optimizers")
+# ---------------------------------------------------------------------------------------------
+def o_adamw(theta, g, m, v, lr, b1, b2, eps, wd, step, cautious):
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    u = (m / (1 - b1 ** step)) / (np.sqrt(v / (1 - b2 ** step)) + eps)
+    mask = (u * theta >= 0).astype(np.float64) if cautious else 1.0
+    return theta - lr * (u + wd * mask * theta), m, v
+
+
+def checks_optim(R, rng):
+    for n in (1, 7, 1023, 70001):
+        for cautious in (False, True):
+            theta = rng.standard_normal(n).astype(np.float32)
+            g = rng.standard_normal(n).astype(np.float32)
+            m = (0.1 * rng.standard_normal(n)).astype(np.float32)
+            v = (0.01 * rng.standard_normal(n) ** 2).astype(np.float32)
+            theta[0] = 0.0  # a tie: decays under the cautious mask too
+            hp = [f32v(x) for x in (3e-3, 0.9, 0.999, 1e-8, 0.05)]
+            step = 17
+            t64, m64, v64 = o_adamw(theta.astype(np.float64), g.astype(np.float64), m.astype(np.float64),
+                                    v.astype(np.float64), *hp, step, cautious)
+
+            def run(theta=theta, m=m, v=v, g=g, cautious=cautious):
+                t, mm, vv = theta.copy(), m.copy(), v.copy()
+                p = FkAdamwParams(*hp, FK_OPT_CAUTIOUS if cautious else 0, step)
+                R.lib.call("fk_adamw_step", n, t.ctypes.data, g.ctypes.data, mm.ctypes.data, vv.ctypes.data,
+                           C.byref(p))
+                return {"param": t, "m": mm, "v": vv}, []
+            R.check(f"fk_adamw_step({'cautious' if cautious else 'plain'})", f"n={n}", run,
+                    {"param": t64, "m": m64, "v": v64})
+
+
+# ---------------------------------------------------------------------------------------------
 def main():
     if len(sys.argv) != 2:
         print(__doc__.strip().splitlines()[2])
@@ -905,6 +948,7 @@ def main():
         checks_gemm(R, rng)
         checks_dense(R, rng)
         checks_noise(R, rng)
+        checks_optim(R, rng)
     lib.fns["fk_set_simd_path"](b"auto")
     print(f"{R.passed} passed, {R.failed} failed")
     return 1 if R.failed else 0

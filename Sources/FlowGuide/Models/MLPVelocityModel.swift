@@ -11,11 +11,13 @@ public struct MLPVelocityModel: VelocityModel {
     public let architecture: MLPArchitecture
     /// All weights, tensor after tensor in ``MLPArchitecture/tensors`` order.
     public var parameters: [Float]
-    private let offsets: Offsets
-    private let workspaces = WorkspacePool()
+    let offsets: Offsets
+    private let workspaces = WorkspacePool<MLPWorkspace>()
+    /// Forward tapes and gradient scratch of ``lossAndGradient(x:sigma:labels:target:into:)``.
+    let tapes = WorkspacePool<MLPTape>()
 
     /// Where each layer's tensors start in `parameters` (computed once: a call builds no names).
-    private struct Offsets: Sendable {
+    struct Offsets: Sendable {
         var embedding = 0, inputWeight = 0, inputBias = 0, outputWeight = 0, outputBias = 0
         var blocks: [(w0: Int, b0: Int, w1: Int, b1: Int)] = []
 
@@ -76,48 +78,20 @@ public struct MLPVelocityModel: VelocityModel {
         try validateVelocityArguments(x, sigma: sigma, labels: labels, out: out)
         let rows = x.rows
         guard rows > 0 else { return }
-        let a = architecture
-        let (d, f, e, width, din) = (a.dimension, a.sigmaFeatures, a.classFeatures, a.width, a.inputWidth)
-        let o = offsets
-        let workspace = workspaces.take(rows: rows, architecture: a)
+        let workspace = workspaces.take(rows: rows, architecture: architecture)
         defer { workspaces.put(workspace) }
+        // One residual-stream buffer updated in place, no pre-activations kept (see MLPForward.swift).
         let status: fk_status = parameters.withUnsafeBufferPointer { pp in
-            let p = pp.baseAddress!
-            return workspace.z.withUnsafeMutableBufferPointer { zp in
-                workspace.h.withUnsafeMutableBufferPointer { hp in
-                    workspace.t.withUnsafeMutableBufferPointer { tp in
-                        let (z, h, t) = (zp.baseAddress!, hp.baseAddress!, tp.baseAddress!)
-                        // z = [x | σ features | class embedding], row by row (features cached per σ).
-                        let embedding = p + o.embedding
-                        x.scalars.withUnsafeBufferPointer { xp in
-                            for i in 0..<rows {
-                                let row = z + i * din
-                                row.update(from: xp.baseAddress! + i * d, count: d)
-                                if i > 0 && sigma[i] == sigma[i - 1] {
-                                    (row + d).update(from: row + d - din, count: f)
-                                } else {
-                                    a.sigmaFeatures(sigma[i], into: row + d)
-                                }
-                                let label = labels[i] == ClassLabel.unconditional ? a.classCount : labels[i]
-                                (row + d + f).update(from: embedding + label * e, count: e)
+            x.scalars.withUnsafeBufferPointer { xp in
+                out.scalars.withUnsafeMutableBufferPointer { op in
+                    workspace.z.withUnsafeMutableBufferPointer { zp in
+                        workspace.h.withUnsafeMutableBufferPointer { hp in
+                            workspace.t.withUnsafeMutableBufferPointer { tp in
+                                let buffers = MLPForwardBuffers(z: zp.baseAddress!, h: hp.baseAddress!, hStride: 0,
+                                                                t: tp.baseAddress!, tStride: 0, pre: nil)
+                                return forward(xp.baseAddress!, sigma: sigma, labels: labels, rows: rows,
+                                               parameters: pp.baseAddress!, buffers: buffers, out: op.baseAddress!)
                             }
-                        }
-                        let (m, w64) = (Int64(rows), Int64(width))
-                        var s = fk_dense_forward(m, Int64(din), w64, z, Int64(din), p + o.inputWeight, Int64(din),
-                                                 p + o.inputBias, FK_ACT_SILU, h, w64, nil)
-                        for block in o.blocks where s == FK_OK {
-                            s = fk_dense_forward(m, w64, w64, h, w64, p + block.w0, w64,
-                                                 p + block.b0, FK_ACT_SILU, t, w64, nil)
-                            if s != FK_OK { break }
-                            // h += t·W1ᵀ (GEMM with β = 1), then h += b1.
-                            s = fk_sgemm(0, 1, m, w64, w64, 1, t, w64, p + block.w1, w64, 1, h, w64)
-                            if s != FK_OK { break }
-                            s = fk_bias_activation(m, w64, h, w64, p + block.b1, FK_ACT_IDENTITY, nil)
-                        }
-                        if s != FK_OK { return s }
-                        return out.scalars.withUnsafeMutableBufferPointer { op in
-                            fk_dense_forward(m, w64, Int64(d), h, w64, p + o.outputWeight, w64, p + o.outputBias,
-                                             FK_ACT_IDENTITY, op.baseAddress, Int64(d), nil)
                         }
                     }
                 }
@@ -132,13 +106,22 @@ private extension String {
     var replacingBiasWithWeight: String { String(dropLast("bias".count)) + "weight" }
 }
 
+/// Scratch that a ``WorkspacePool`` hands out: grown to a batch size, then reused.
+protocol MLPScratch: AnyObject, Sendable {
+    init()
+    /// Makes room for `rows` rows (never shrinks).
+    func reserve(rows: Int, architecture: MLPArchitecture)
+}
+
 /// Scratch buffers of one forward pass: z `[rows, D+F+E]`, h and t `[rows, width]`.
-final class MLPWorkspace: @unchecked Sendable {
+final class MLPWorkspace: MLPScratch, @unchecked Sendable {
     // @unchecked: a workspace is used by one caller at a time (taken out of the pool, put back).
     var z: [Float] = []
     var h: [Float] = []
     var t: [Float] = []
     var rows = 0
+
+    init() {}
 
     func reserve(rows: Int, architecture a: MLPArchitecture) {
         guard rows > self.rows else { return }
@@ -150,16 +133,16 @@ final class MLPWorkspace: @unchecked Sendable {
 }
 
 /// Workspaces for concurrent callers; a call takes one and puts it back.
-final class WorkspacePool: Sendable {
-    private let free = Mutex<[MLPWorkspace]>([])
+final class WorkspacePool<Workspace: MLPScratch>: Sendable {
+    private let free = Mutex<[Workspace]>([])
 
-    func take(rows: Int, architecture: MLPArchitecture) -> MLPWorkspace {
-        let workspace = free.withLock { $0.popLast() } ?? MLPWorkspace()
+    func take(rows: Int, architecture: MLPArchitecture) -> Workspace {
+        let workspace = free.withLock { $0.popLast() } ?? Workspace()
         workspace.reserve(rows: rows, architecture: architecture)
         return workspace
     }
 
-    func put(_ workspace: MLPWorkspace) {
+    func put(_ workspace: Workspace) {
         free.withLock { $0.append(workspace) }
     }
 }

@@ -1,0 +1,137 @@
+/* fk_optim.c — optimizer updates: ONE fused elementwise pass over the parameter vector.
+ *
+ * fk_adamw_step reads param, grad, m, v once and writes param, m, v once (7 streams of n
+ * floats: memory-bound). The pass is cut into fixed chunks of FK_TILE_ELEMENTS that run in
+ * parallel (fk_parallel_for) above FK_PARALLEL_MIN_ELEMENTS; every element's arithmetic is
+ * independent of the chunking, so the bits never depend on the thread count.
+ *
+ * Vectorization: the chunk body works on blocks of 8 elements with `omp simd` loops; sqrt goes
+ * through SSE/AVX sqrtps (sqrtf in a loop keeps a scalar errno call under gcc's default
+ * -fmath-errno), and the cautious mask compares sign bits as integers (gcc does not if-convert
+ * float compares under -ftrapping-math). IEEE sqrt and division are correctly rounded, so the
+ * paths differ only where the compiler contracts a·b + c into an FMA.
+ */
+#include "fk_internal.h"
+
+/* ---- Argument checks (shared with ref/fk_optim_ref.c) --------------------------------------- */
+
+fk_status fk_check_adamw_args(int64_t n, const float *param, const float *grad, const float *m,
+                              const float *v, const fk_adamw_params *p) {
+    if (p == NULL) return FK_ERR_NULL;
+    /* Written so that NaN fails every test. */
+    if (!(p->lr >= 0.0f && p->lr < INFINITY) || !(p->beta1 >= 0.0f && p->beta1 < 1.0f) ||
+        !(p->beta2 >= 0.0f && p->beta2 < 1.0f) || !(p->eps > 0.0f && p->eps < INFINITY) ||
+        !(p->weight_decay >= 0.0f && p->weight_decay < INFINITY) || p->step < 1 ||
+        (p->flags & ~FK_OPT_CAUTIOUS) != 0)
+        return FK_ERR_ARGUMENT;
+    if (n < 0) return FK_ERR_SIZE;
+    if (n == 0) return FK_OK;
+    if (param == NULL || grad == NULL || m == NULL || v == NULL) return FK_ERR_NULL;
+    const int64_t bytes = n * (int64_t)sizeof(float);
+    if (fk_spans_overlap(param, bytes, grad, bytes) || fk_spans_overlap(param, bytes, m, bytes) ||
+        fk_spans_overlap(param, bytes, v, bytes) || fk_spans_overlap(grad, bytes, m, bytes) ||
+        fk_spans_overlap(grad, bytes, v, bytes) || fk_spans_overlap(m, bytes, v, bytes))
+        return FK_ERR_ALIAS;
+    return FK_OK;
+}
+
+/* ---- AdamW ------------------------------------------------------------------------------------ */
+
+typedef struct adamw_ctx {
+    int64_t n;
+    float *param;
+    const float *grad;
+    float *m, *v;
+    float lr, beta1, beta2, one_minus_beta1, one_minus_beta2;
+    float c1, c2;   /* bias corrections 1/(1 - beta1^t), 1/(1 - beta2^t) */
+    float eps, wd;
+    int cautious;
+} adamw_ctx;
+
+FK_INLINE int32_t opt_bits(float f) { union { float f; int32_t i; } u = {f}; return u.i; }
+FK_INLINE float opt_float(int32_t i) { union { int32_t i; float f; } u = {i}; return u.f; }
+
+/* The moment updates of element j; returns m_hat and v_hat. */
+FK_INLINE void adamw_moments(const adamw_ctx *k, int64_t j, float *m_hat, float *v_hat) {
+    const float g = k->grad[j];
+    const float mj = k->beta1 * k->m[j] + k->one_minus_beta1 * g;
+    const float vj = k->beta2 * k->v[j] + k->one_minus_beta2 * (g * g);
+    k->m[j] = mj;
+    k->v[j] = vj;
+    *m_hat = mj * k->c1;
+    *v_hat = vj * k->c2;
+}
+
+/* The parameter update of element j from u = m_hat/(sqrt(v_hat) + eps). */
+FK_INLINE void adamw_apply(const adamw_ctx *k, int64_t j, float m_hat, float root, int cautious) {
+    const float u = m_hat / (root + k->eps);
+    const float theta = k->param[j];
+    float decay = k->wd;
+    if (cautious) {
+        /* Decay unless u and theta have strictly opposite signs (the sign of the exact product
+         * u·theta, so a tie — either one zero — decays, and no underflow to a false tie). */
+        const int32_t bu = opt_bits(u), bt = opt_bits(theta);
+        const int32_t opposite = -(((bu ^ bt) < 0) & ((bu & 0x7fffffff) != 0) & ((bt & 0x7fffffff) != 0));
+        decay = opt_float(~opposite & opt_bits(decay));
+    }
+    k->param[j] = theta - k->lr * (u + decay * theta);
+}
+
+/* sqrt of 8 values that are >= 0 or NaN (v_hat), correctly rounded on every path. */
+FK_INLINE void adamw_sqrt8(float out[8], const float in[8]) {
+#if defined(__SSE__)
+    _mm_storeu_ps(out, _mm_sqrt_ps(_mm_loadu_ps(in)));
+    _mm_storeu_ps(out + 4, _mm_sqrt_ps(_mm_loadu_ps(in + 4)));
+#else
+    for (int l = 0; l < 8; l++) out[l] = sqrtf(in[l]);
+#endif
+}
+
+FK_INLINE void adamw_span(const adamw_ctx *k, int64_t j0, int64_t j1, int cautious) {
+    int64_t j = j0;
+    for (; j + 8 <= j1; j += 8) {
+        float m_hat[8], v_hat[8], root[8];
+#pragma omp simd
+        for (int l = 0; l < 8; l++) adamw_moments(k, j + l, &m_hat[l], &v_hat[l]);
+        adamw_sqrt8(root, v_hat);
+#pragma omp simd
+        for (int l = 0; l < 8; l++) adamw_apply(k, j + l, m_hat[l], root[l], cautious);
+    }
+    for (; j < j1; j++) {
+        float m_hat, v_hat;
+        adamw_moments(k, j, &m_hat, &v_hat);
+        adamw_apply(k, j, m_hat, sqrtf(v_hat), cautious);
+    }
+}
+
+/* Chunk i: elements [i·FK_TILE_ELEMENTS, min(n, (i+1)·FK_TILE_ELEMENTS)). */
+FK_INLINE void adamw_chunk(void *vk, int64_t i) {
+    const adamw_ctx *k = vk;
+    int64_t j0 = i * FK_TILE_ELEMENTS, j1 = j0 + FK_TILE_ELEMENTS < k->n ? j0 + FK_TILE_ELEMENTS : k->n;
+    if (k->cautious) adamw_span(k, j0, j1, 1);
+    else adamw_span(k, j0, j1, 0);
+}
+
+FK_TARGET_AVX512 static void adamw_avx512(void *k, int64_t i) { adamw_chunk(k, i); }
+FK_TARGET_AVX2 static void adamw_avx2(void *k, int64_t i) { adamw_chunk(k, i); }
+static void adamw_baseline(void *k, int64_t i) { adamw_chunk(k, i); }
+
+fk_status fk_adamw_step(int64_t n, float *param, const float *grad, float *m, float *v,
+                        const fk_adamw_params *p) {
+    fk_status s = fk_check_adamw_args(n, param, grad, m, v, p);
+    if (s != FK_OK) return s;
+    fk_path path = fk_active_path();
+    if (path == FK_PATH_REFERENCE) return fk_ref_adamw_step(n, param, grad, m, v, p);
+    if (n == 0) return FK_OK;
+    const double t = (double)p->step;
+    adamw_ctx k = {n, param, grad, m, v,
+                   p->lr, p->beta1, p->beta2, 1.0f - p->beta1, 1.0f - p->beta2,
+                   (float)(1.0 / (1.0 - pow((double)p->beta1, t))),
+                   (float)(1.0 / (1.0 - pow((double)p->beta2, t))),
+                   p->eps, p->weight_decay, (p->flags & FK_OPT_CAUTIOUS) != 0};
+    const int64_t chunks = (n + FK_TILE_ELEMENTS - 1) / FK_TILE_ELEMENTS;
+    fk_parallel_for(chunks, n >= FK_PARALLEL_MIN_ELEMENTS,
+                    path == FK_PATH_AVX512 ? adamw_avx512 : path == FK_PATH_AVX2 ? adamw_avx2 : adamw_baseline,
+                    &k);
+    return FK_OK;
+}

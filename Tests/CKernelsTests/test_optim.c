@@ -1,0 +1,153 @@
+/* test_optim.c — fk_adamw_step against its reference (plain and cautious, several steps) at sizes
+ * 0, 1, 7, 1023 and 1<<20 on every SIMD path of this CPU, thread-count invariance, the cautious
+ * mask on ties, NaN/Inf propagation and bad arguments. */
+#include "fk_test.h"
+
+static const int64_t SIZES[] = {0, 1, 7, 8, 1023, 16385, 1 << 20};
+#define NSIZES ((int)(sizeof(SIZES) / sizeof(SIZES[0])))
+
+static fk_adamw_params params(int cautious, int64_t step) {
+    fk_adamw_params p = {1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, cautious ? FK_OPT_CAUTIOUS : 0, step};
+    return p;
+}
+
+/* Three consecutive steps from random state (m, v >= 0 from a previous history) vs the reference. */
+static void check_against_reference(int64_t n, int cautious) {
+    float *theta = fk_test_alloc(n, 1), *m = fk_test_alloc(n, 2), *v = fk_test_alloc(n, 3);
+    for (int64_t j = 0; j < n; j++) v[j] = v[j] * v[j] * 0.01f; /* a second moment is >= 0 */
+    float *rt = fk_test_copy(theta, n), *rm = fk_test_copy(m, n), *rv = fk_test_copy(v, n);
+    for (int64_t step = 1; step <= 3; step++) {
+        float *g = fk_test_alloc(n, 10 + (uint64_t)step);
+        fk_adamw_params p = params(cautious, step);
+        CHECK_STATUS(fk_adamw_step(n, theta, g, m, v, &p), FK_OK);
+        CHECK_STATUS(fk_ref_adamw_step(n, rt, g, rm, rv, &p), FK_OK);
+        free(g);
+    }
+    CHECK(fk_test_relerr(theta, rt, 1, n, n) <= 1e-6);
+    CHECK(fk_test_relerr(m, rm, 1, n, n) <= 1e-6);
+    CHECK(fk_test_relerr(v, rv, 1, n, n) <= 1e-6);
+    free(theta); free(m); free(v); free(rt); free(rm); free(rv);
+}
+
+/* The same call with 1 and 2 threads gives the same bits. */
+static void check_threads(int64_t n, int cautious) {
+    float *g = fk_test_alloc(n, 4);
+    float *t1 = fk_test_alloc(n, 5), *m1 = fk_test_alloc(n, 6), *v1 = fk_test_alloc(n, 7);
+    for (int64_t j = 0; j < n; j++) v1[j] = fabsf(v1[j]);
+    float *t2 = fk_test_copy(t1, n), *m2 = fk_test_copy(m1, n), *v2 = fk_test_copy(v1, n);
+    fk_adamw_params p = params(cautious, 7);
+    fk_set_num_threads(1);
+    CHECK_STATUS(fk_adamw_step(n, t1, g, m1, v1, &p), FK_OK);
+    fk_set_num_threads(2);
+    CHECK_STATUS(fk_adamw_step(n, t2, g, m2, v2, &p), FK_OK);
+    CHECK(fk_test_same_bits(t1, t2, n) && fk_test_same_bits(m1, m2, n) && fk_test_same_bits(v1, v2, n));
+    free(g); free(t1); free(m1); free(v1); free(t2); free(m2); free(v2);
+}
+
+/* Element by element: the cautious mask decays where u·theta >= 0 (ties included) only. */
+static void check_cautious_mask(void) {
+    /* m = v = 0, step 1: u = g/(|g| + eps) ~ sign(g); g = 0 gives u = 0 exactly. */
+    /* The last two: u ~ ±1e-23 (g/(|g| + eps) with g = ±1e-31) and theta = 1e-23, so u·theta
+     * underflows to zero in float; the decay term is as large as the update there. */
+    float theta[9] = {1.0f, -1.0f, 1.0f, -1.0f, 0.0f, 2.0f, -0.0f, 1e-23f, 1e-23f};
+    float grad[9] = {0.5f, -0.5f, -0.5f, 0.5f, 0.5f, 0.0f, 0.5f, 1e-31f, -1e-31f};
+    /* u sign:         +     -      -      +     +     0     +     +       -
+     * mask:           1     1      0      0     1     1     1     1       0   */
+    const int mask[9] = {1, 1, 0, 0, 1, 1, 1, 1, 0};
+    float m[9] = {0}, v[9] = {0}, rt[9], rm[9] = {0}, rv[9] = {0};
+    memcpy(rt, theta, sizeof theta);
+    fk_adamw_params p = {0.1f, 0.9f, 0.999f, 1e-8f, 0.5f, FK_OPT_CAUTIOUS, 1};
+    const float theta0[9] = {1.0f, -1.0f, 1.0f, -1.0f, 0.0f, 2.0f, -0.0f, 1e-23f, 1e-23f};
+    CHECK_STATUS(fk_adamw_step(9, theta, grad, m, v, &p), FK_OK);
+    CHECK_STATUS(fk_ref_adamw_step(9, rt, grad, rm, rv, &p), FK_OK);
+    for (int j = 0; j < 9; j++) {
+        /* Recompute u as the kernel does and check the decay term was (not) applied. */
+        double g = grad[j];
+        double mh = (0.1 * g) / 0.1, vh = (0.001 * g * g) / 0.001;
+        double u = mh / (sqrt(vh) + (double)1e-8f);
+        double want = theta0[j] - 0.1 * (u + 0.5 * mask[j] * theta0[j]);
+        CHECK(fabs((double)theta[j] - want) <= 1e-6 * fabs(want));
+        CHECK(fabs((double)rt[j] - want) <= 1e-6 * fabs(want));
+    }
+}
+
+static void check_nonfinite(void) {
+    float theta[16], g[16], m[16] = {0}, v[16] = {0};
+    fk_test_fill(theta, 16, 8); fk_test_fill(g, 16, 9);
+    g[2] = NAN; g[9] = INFINITY; theta[5] = NAN; theta[12] = -INFINITY;
+    for (int cautious = 0; cautious <= 1; cautious++) {
+        float t[16], mm[16], vv[16];
+        memcpy(t, theta, sizeof t); memcpy(mm, m, sizeof mm); memcpy(vv, v, sizeof vv);
+        fk_adamw_params p = params(cautious, 1);
+        CHECK_STATUS(fk_adamw_step(16, t, g, mm, vv, &p), FK_OK);
+        CHECK(isnan(t[2]) && isnan(mm[2]) && isnan(vv[2]));
+        CHECK(isnan(t[9]) && isinf(mm[9]) && isinf(vv[9])); /* Inf/Inf */
+        CHECK(isnan(t[5]));
+        CHECK(!isfinite(t[12]));
+        for (int j = 0; j < 16; j++)
+            if (j != 2 && j != 9 && j != 5 && j != 12) CHECK(isfinite(t[j]));
+    }
+    /* A NaN second moment with a finite first moment (beta1 = 0 forgot the NaN) stays NaN. */
+    float t1[8] = {1, 1, 1, 1, 1, 1, 1, 1}, g1[8] = {1, 1, 1, 1, 1, 1, 1, 1}, m1[8] = {0}, v1[8] = {0};
+    v1[3] = NAN;
+    fk_adamw_params p = {0.1f, 0.0f, 0.5f, 1e-8f, 0.0f, 0, 2};
+    CHECK_STATUS(fk_adamw_step(8, t1, g1, m1, v1, &p), FK_OK);
+    CHECK(isnan(t1[3]) && isfinite(t1[2]) && isfinite(t1[4]));
+}
+
+static void check_bad_arguments(void) {
+    float a[32] = {0}, b[32] = {0}, c[32] = {0}, d[32] = {0};
+    fk_adamw_params ok = params(1, 1), p;
+    CHECK_STATUS(fk_adamw_step(8, a, b, c, d, NULL), FK_ERR_NULL);
+    CHECK_STATUS(fk_adamw_step(8, NULL, b, c, d, &ok), FK_ERR_NULL);
+    CHECK_STATUS(fk_adamw_step(8, a, NULL, c, d, &ok), FK_ERR_NULL);
+    CHECK_STATUS(fk_adamw_step(8, a, b, NULL, d, &ok), FK_ERR_NULL);
+    CHECK_STATUS(fk_adamw_step(8, a, b, c, NULL, &ok), FK_ERR_NULL);
+    CHECK_STATUS(fk_adamw_step(0, NULL, NULL, NULL, NULL, &ok), FK_OK);
+    CHECK_STATUS(fk_adamw_step(-1, a, b, c, d, &ok), FK_ERR_SIZE);
+    CHECK_STATUS(fk_adamw_step(8, a, a + 4, c, d, &ok), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_adamw_step(8, a, b, c, c + 7, &ok), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_adamw_step(8, a, b, b, d, &ok), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_ref_adamw_step(8, a, b, c, c, &ok), FK_ERR_ALIAS);
+    p = ok; p.lr = -1e-3f;        CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.lr = NAN;           CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.lr = INFINITY;      CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.beta1 = 1.0f;       CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.beta1 = -0.1f;      CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.beta2 = 1.0f;       CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.beta2 = NAN;        CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.eps = 0.0f;         CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.eps = -1e-8f;       CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.weight_decay = -1;  CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.weight_decay = NAN; CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.step = 0;           CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.step = -3;          CHECK_STATUS(fk_ref_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.flags = 2;          CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    p = ok; p.flags = 2;          CHECK_STATUS(fk_adamw_step(0, NULL, NULL, NULL, NULL, &p), FK_ERR_ARGUMENT);
+    /* Nothing written on error. */
+    a[0] = 3.0f; b[0] = 1.0f;
+    p = ok; p.step = 0;
+    CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_ERR_ARGUMENT);
+    CHECK(a[0] == 3.0f && c[0] == 0.0f && d[0] == 0.0f);
+    /* lr = 0: only the moments move; beta = 0 is allowed. */
+    p = ok; p.lr = 0.0f; p.beta1 = 0.0f; p.beta2 = 0.0f;
+    CHECK_STATUS(fk_adamw_step(8, a, b, c, d, &p), FK_OK);
+    CHECK(a[0] == 3.0f && c[0] == 1.0f && d[0] == 1.0f);
+}
+
+int main(void) {
+    for (int p = 0; p < (int)(sizeof(FK_TEST_PATHS) / sizeof(FK_TEST_PATHS[0])); p++) {
+        if (fk_set_simd_path(FK_TEST_PATHS[p]) != FK_OK) continue; /* not on this CPU */
+        printf("path %s\n", fk_simd_path());
+        for (int s = 0; s < NSIZES; s++)
+            for (int cautious = 0; cautious <= 1; cautious++) {
+                check_against_reference(SIZES[s], cautious);
+                check_threads(SIZES[s], cautious);
+            }
+        check_cautious_mask();
+        check_nonfinite();
+    }
+    fk_set_simd_path("auto");
+    check_bad_arguments();
+    return fk_test_done();
+}
