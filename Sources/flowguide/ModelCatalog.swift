@@ -12,6 +12,21 @@ enum ModelCatalog {
 
     static var builtInNames: [String] { builtIns.map(\.name) }
 
+    /// A built-in mixture, a mixture JSON file, or a trained model (a name ending in .safetensors).
+    static func loadAny(_ name: String) throws -> LoadedModel {
+        guard name.hasSuffix(".safetensors") else { return .mixture(try load(name)) }
+        guard FileManager.default.fileExists(atPath: name) else { throw RunError("\(name): no such file") }
+        let url = URL(fileURLWithPath: name)
+        do {
+            let metadata = try SafeTensors(contentsOf: url).metadata
+            return .mlp(try MLPVelocityModel(contentsOf: url), metadata: metadata)
+        } catch let error as SafeTensorsError {
+            throw RunError(error.description)
+        } catch let error as KernelError {
+            throw RunError("\(name): \(error.detail)")
+        }
+    }
+
     /// A built-in by name, or else a mixture JSON file (an existing path or a name ending in .json).
     static func load(_ name: String) throws -> GaussianMixtureModel {
         if let entry = builtIns.first(where: { $0.name == name }) { return entry.model }

@@ -1,15 +1,15 @@
 import ArgumentParser
 import FlowGuide
 
-/// `--model NAME|FILE.json`: which velocity model to use (shared by sample, and later train/eval).
+/// `--model NAME|FILE.json|FILE.safetensors`: which velocity model to use.
 struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("model"), help: ArgumentHelp(
-        "A built-in mixture (\(ModelCatalog.builtInNames.joined(separator: ", "))) or a mixture JSON file.",
-        valueName: "name|file.json"))
+        "A built-in mixture (\(ModelCatalog.builtInNames.joined(separator: ", "))), a mixture JSON file, or a model trained by 'flowguide train' (.safetensors).",
+        valueName: "name|file.json|file.safetensors"))
     var name: String = "eight-gaussians"
 
-    /// The model (reads the file for a JSON mixture).
-    func load() throws -> GaussianMixtureModel {
-        try ModelCatalog.load(name)
+    /// The model (reads the file for a JSON mixture or a safetensors model).
+    func load() throws -> LoadedModel {
+        try ModelCatalog.loadAny(name)
     }
 }

@@ -21,10 +21,10 @@ struct SampleCommand: ParsableCommand {
     func run() throws {
         // Everything that can fail before sampling is checked first: nothing is written on error.
         try runtime.apply()
-        let mixture = try model.load()
-        let plan = try samples.plan(for: mixture)
+        let loaded = try model.load()
+        let plan = try samples.plan(for: loaded)
         let timeGrid = try grid.timeGrid()
-        try output.checkDestinations(dimension: mixture.dimension)
+        try output.checkDestinations(dimension: loaded.dimension)
         if let k = guidance.zeroInitSteps, k > timeGrid.steps {
             throw RunError("--zero-init \(k) is more than the \(timeGrid.steps) steps of the grid")
         }
@@ -36,12 +36,16 @@ struct SampleCommand: ParsableCommand {
         let bar = ProgressBar.wanted(disabled: output.noProgress) ? ProgressBar(rows: plan.range.count) : nil
         defer { bar?.finish() }
         let clock = ContinuousClock.now
-        let result = try Sampler(model: mixture, options: options).sample(request, progress: bar.map { bar in { bar.update($0) } })
+        /// Samples any velocity model (the existential is opened here).
+        func sample<Model: VelocityModel>(_ velocityModel: Model) throws -> SamplingResult {
+            try Sampler(model: velocityModel, options: options).sample(request, progress: bar.map { bar in { bar.update($0) } })
+        }
+        let result = try sample(loaded.velocityModel)
         let seconds = ProgressBar.seconds(ContinuousClock.now - clock)
         bar?.finish()
 
-        try write(result, plan: plan, mixture: mixture, steps: timeGrid.steps)
-        let report = SampleReport(command: self, plan: plan, dimension: mixture.dimension, steps: timeGrid.steps,
+        try write(result, plan: plan, model: loaded, steps: timeGrid.steps)
+        let report = SampleReport(command: self, plan: plan, dimension: loaded.dimension, steps: timeGrid.steps,
                                   nfe: result.nfe, seconds: seconds)
         if output.json {
             print(try report.json())
@@ -51,7 +55,7 @@ struct SampleCommand: ParsableCommand {
     }
 
     /// Writes the samples, the trajectory and the plot.
-    private func write(_ result: SamplingResult, plan: SampleSetOptions.Plan, mixture: GaussianMixtureModel,
+    private func write(_ result: SamplingResult, plan: SampleSetOptions.Plan, model loaded: LoadedModel,
                        steps: Int) throws {
         try NumPyFile.write(result.samples, to: URL(fileURLWithPath: output.output))
         if let path = output.trajectory, let trajectory = result.trajectory {
@@ -61,10 +65,11 @@ struct SampleCommand: ParsableCommand {
         }
         if let path = output.plot {
             let labels = plan.rowLabels
-            let truth = try mixture.sample(count: labels.count, labels: labels, seed: samples.seed,
-                                           firstIndex: plan.range.lowerBound)
             var plot = ScatterPlot(title: "\(model.name), \(grid.solver.rawValue) \(steps) steps, \(guidance.summary)")
-            try plot.add(truth, name: "data (same labels)", markerRadius: 1.2)
+            if let truth = try loaded.referenceSamples(labels: labels, seed: samples.seed,
+                                                      firstIndex: plan.range.lowerBound) {
+                try plot.add(truth, name: "data (same labels)", markerRadius: 1.2)
+            }
             try plot.add(result.samples, labels: labels, name: "samples", markerRadius: 1.5)
             try plot.write(to: URL(fileURLWithPath: path))
         }

@@ -46,7 +46,7 @@ struct SampleSetOptions: ParsableArguments {
         var rowLabels: [Int] { labels.count == 1 ? Array(repeating: labels[0], count: range.count) : labels }
     }
 
-    func plan(for model: GaussianMixtureModel) throws -> Plan {
+    func plan(for model: LoadedModel) throws -> Plan {
         let range = shard.range(total: count)
         let classes = model.classCount
         func isValid(_ c: Int) -> Bool { c == ClassLabel.unconditional || (0..<classes).contains(c) }

@@ -465,6 +465,56 @@ test_error_case() {
     fails $1    # the same through the default subcommand
 }
 
+# MARK: - train
+
+TRAIN=(--steps 30 --width 16 --depth 1 --batch-size 32 --warmup 5 --data-count 400 --eval-steps 4 --no-progress)
+
+test_train_resume_is_exact() {
+    "$BIN" train --dataset moons "${TRAIN[@]}" --output full.safetensors 2>/dev/null
+    "$BIN" train --dataset moons "${TRAIN[@]}" --output half.safetensors --checkpoint ck.safetensors --stop-at 12 2>/dev/null
+    "$BIN" train --dataset moons "${TRAIN[@]}" --output resumed.safetensors --checkpoint ck.safetensors --resume ck.safetensors 2>/dev/null
+    cmp full.safetensors resumed.safetensors
+    ! cmp -s full.safetensors half.safetensors
+}
+
+test_train_thread_count_invariance() {
+    OMP_NUM_THREADS=1 "$BIN" train --dataset rings "${TRAIN[@]}" --output one.safetensors 2>/dev/null
+    OMP_NUM_THREADS=2 "$BIN" train --dataset rings "${TRAIN[@]}" --output two.safetensors 2>/dev/null
+    cmp one.safetensors two.safetensors
+}
+
+# External .npy data trains and samples with no code change; the model file loads in Python.
+test_train_npy_data_then_sample() {
+    "$BIN" data spirals --count 600 --output x.npy --labels-output y.npy 2>/dev/null
+    "$BIN" train --data x.npy --labels y.npy "${TRAIN[@]}" --output m.safetensors --json >train.json
+    python3 -c "import json; d=json.load(open('train.json')); assert d['steps'] == 30 and d['evaluation']['count'] == 60, d"
+    "$BIN" sample --model m.safetensors --count 50 --cfg 2 --mg-alpha 0.5 --output s.npy --plot s.svg --no-progress 2>/dev/null
+    expect_shape s.npy "float32 (50, 2)"
+    [[ -s s.svg ]]
+    python3 -c "
+from safetensors.numpy import load_file
+t = load_file('m.safetensors'); assert t['output.weight'].shape == (2, 16), t.keys()"
+}
+
+TRAIN_ERROR_CASES=(
+    "--dataset nope"
+    "--dataset moons --data G"
+    "--labels G"
+    "--held-out 1"
+    "--output m.npy"
+    "--checkpoint c.npy"
+    "--checkpoint-every 5"
+    "--stop-at 5"
+    "--sigma-sampling gaussian"
+    "--optimizer sgd"
+    "--steps 0 --dataset moons --data-count 100"
+    "--width 0 --dataset moons --data-count 100"
+    "--resume missing.safetensors --dataset moons --data-count 100"
+    "--resume G --dataset moons --data-count 100"
+    "--data G --labels G"
+    "--output missing/m.safetensors"
+)
+
 test_models_errors() {
     fails models nope
     fails models --json nope
@@ -488,6 +538,9 @@ run_test models_errors test_models_errors
 run_test data test_data
 run_test eval_ground_truth test_eval_ground_truth
 run_test eval_max_samples test_eval_max_samples
+run_test train_resume test_train_resume_is_exact
+run_test train_threads test_train_thread_count_invariance
+run_test train_npy test_train_npy_data_then_sample
 make_bad_inputs
 for i in "${!ERROR_CASES[@]}"; do
     run_test "error$i" test_error_case "${ERROR_CASES[$i]}"
@@ -495,6 +548,9 @@ done
 
 for i in "${!EVAL_ERROR_CASES[@]}"; do
     run_test "eval_error$i" test_command_error_case eval "${EVAL_ERROR_CASES[$i]}"
+done
+for i in "${!TRAIN_ERROR_CASES[@]}"; do
+    run_test "train_error$i" test_command_error_case train "${TRAIN_ERROR_CASES[$i]}"
 done
 for i in "${!DATA_ERROR_CASES[@]}"; do
     run_test "data_error$i" test_command_error_case data "${DATA_ERROR_CASES[$i]}"
