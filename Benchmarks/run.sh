@@ -46,6 +46,10 @@ echo "== flowguide-bench"
 "$bin" "${quick[@]}" "${sizes[@]}" "${threads[@]}" --numpy "$out/numpy.json" --markdown "$out/bench.md" "${extra[@]}"
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
+# The MLP workload against NumPy and JAX, in one run (JAX only if installed: pip install "jax[cpu]").
+echo "== MLP workload: FlowGuide vs NumPy and JAX (Benchmarks/mlp_bench.py)"
+python3 Benchmarks/mlp_bench.py "${quick[@]}" --flowguide-bench "$bin" | tee "$out/mlp.txt"
+
 # Heap allocations of whole sampling runs at two step counts (valgrind counts them; Swift's
 # DWARF 5 debug info confuses valgrind's reader, so a stripped copy runs).
 if command -v valgrind > /dev/null; then
@@ -77,6 +81,15 @@ if [ "$write_docs" = 1 ]; then
     echo "## Results"
     echo
     cat "$out/bench.md"
+    echo "### MLP workload: FlowGuide vs NumPy and JAX"
+    echo
+    echo "\`Benchmarks/mlp_bench.py --flowguide-bench\` (same run): D 64, width 512, 3 hidden layers,"
+    echo "batch 4096; sampling = 32 Euler steps + MG; training step = batch draw, forward, backward, AdamW."
+    echo
+    echo '```'
+    sed -n '/^MLP benchmark/,$p' "$out/mlp.txt" | grep -v '^\[' 
+    echo '```'
+    echo
     if [ -s "$out/alloc.txt" ]; then
       echo "### Heap allocations of a sampling run"
       echo

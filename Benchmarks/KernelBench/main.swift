@@ -103,14 +103,19 @@ if options.runMLP {
                       leftColumns: 1)
     table.add(["sampling: 32 Euler + MG, batch 4096 (samples/s)", fmt(r.samplesPerSecond, 0), fmt(r.gflops),
                fmt(100 * r.gflops / peak) + "%"])
+    let trainSeconds = runMLPTraining(batch: 4096, steps: options.quick ? 2 : 5, rounds: options.quick ? 2 : 5)
+    let trainGflops = 3 * mlpForwardFlopsPerRow(mlpBenchArchitecture) * 4096 / trainSeconds / 1e9
+    table.add(["training step, batch 4096, AdamW + CWD (ms)", fmt(1000 * trainSeconds), fmt(trainGflops),
+               fmt(100 * trainGflops / peak) + "%"])
     table.notes = ["D 64, 10 classes, width 512, 1 residual block (3 hidden layers of 512); GFLOP/s counts " +
-                   "2·in·out per dense layer per row per step; FMA peak \(fmt(peak)) GFLOP/s (\(threads) threads, " +
+                   "2·in·out per dense layer per row per step (training: 3× the forward); FMA peak \(fmt(peak)) GFLOP/s (\(threads) threads, " +
                    "same program). Best of the timed runs."]
     emit(table.text)
     tables.append(table)
     if let path = options.mlpJSONPath {
         let json = """
             {"flowguide": {"sample_samples_per_s": \(r.samplesPerSecond), "sample_gflops": \(r.gflops), \
+            "train_ms": \(1000 * trainSeconds), "train_gflops": \(trainGflops), \
             "fma_peak_gflops": \(peak), "threads": \(threads), "blas": "\(String(cString: fk_blas_name()))"}}
             """
         do { try json.write(toFile: path, atomically: true, encoding: .utf8) } catch { fail("cannot write \(path): \(error)") }
