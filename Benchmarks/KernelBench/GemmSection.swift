@@ -74,6 +74,8 @@ func runGemmSection(_ o: Options, threads: Int) -> (infos: [BackendInfo], result
         }
         progress("GEMM \(backend): \(fmt(fb_now() - t0, 1)) s")
     }
+    // Later sections (sampling, MLP) run on the default backend again, not on the last one tried.
+    if fk_blas_load(nil) != FK_OK { progress("could not reload the default BLAS") }
     return (infos, results)
 }
 
