@@ -65,6 +65,20 @@ let package = Package(
             ]
         ),
 
+        // MARK: - Documentation examples
+        // The Swift examples of README.md and docs/swift-api.md, compiled and run by
+        // scripts/check-doc-examples.sh (which also checks the docs quote them verbatim). Not products.
+        .executableTarget(
+            name: "flowguide-example",
+            dependencies: ["FlowGuide"],
+            path: "Examples/SwiftQuickStart"
+        ),
+        .executableTarget(
+            name: "flowguide-readme-example",
+            dependencies: ["FlowGuide"],
+            path: "Examples/ReadmeExample"
+        ),
+
         // MARK: - Benchmarks
         // Reference loops for the benchmark (in-place axpy, STREAM triad, FMA peak), built like
         // the kernels (OpenMP, same runtime) so they compare like for like. Not a product.

@@ -4,7 +4,8 @@
 # and its output against an independent NumPy implementation, the C tests and the NumPy oracle under
 # CMake/ctest (OMP_NUM_THREADS=1 and 2, every BLAS backend), the C tests again under Address- and
 # UndefinedBehaviorSanitizer, the installed C library linked from C through pkg-config and CMake,
-# and a separate Swift package depending on FlowGuide by version.
+# a separate Swift package depending on FlowGuide by version, and the docs' code examples (quoted
+# verbatim from Examples/, built and run; the CLI command lines of README.md and docs/cli.md run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -49,6 +50,10 @@ suites=$((suites + 1))
 
 echo "== SwiftPM consumer by version"
 Tests/Consumers/swiftpm/run.sh
+suites=$((suites + 1))
+
+echo "== docs: code examples quoted verbatim, Swift and C examples and CLI command lines run"
+scripts/check-doc-examples.sh build
 suites=$((suites + 1))
 
 # Each suite stops the script on failure (set -e): reaching this line means all of them passed.
