@@ -117,6 +117,11 @@ fk_status fk_check_noise(int64_t row0, int64_t col0, int64_t rows, int64_t cols,
  * pairwise disjoint when n > 0. */
 fk_status fk_check_adamw_args(int64_t n, const float *param, const float *grad, const float *m,
                               const float *v, const fk_adamw_params *p);
+/* The same for fk_lion_step (three vectors) and fk_apply_update (two). */
+fk_status fk_check_lion_args(int64_t n, const float *param, const float *grad, const float *m,
+                             const fk_lion_params *p);
+fk_status fk_check_apply_update_args(int64_t n, const float *param, const float *update, float lr,
+                                     float weight_decay, int32_t flags);
 
 /* ---- Fixed-lane row reductions ------------------------------------------------------------ */
 

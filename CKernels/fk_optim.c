@@ -1,5 +1,7 @@
 /* fk_optim.c — optimizer updates: ONE fused elementwise pass over the parameter vector.
  *
+ * fk_lion_step (Lion) and fk_apply_update (Muon's last pass) follow the same pattern.
+ *
  * fk_adamw_step reads param, grad, m, v once and writes param, m, v once (7 streams of n
  * floats: memory-bound). The pass is cut into fixed chunks of FK_TILE_ELEMENTS that run in
  * parallel (fk_parallel_for) above FK_PARALLEL_MIN_ELEMENTS; every element's arithmetic is
@@ -35,6 +37,36 @@ fk_status fk_check_adamw_args(int64_t n, const float *param, const float *grad, 
     return FK_OK;
 }
 
+fk_status fk_check_lion_args(int64_t n, const float *param, const float *grad, const float *m,
+                             const fk_lion_params *p) {
+    if (p == NULL) return FK_ERR_NULL;
+    if (!(p->lr >= 0.0f && p->lr < INFINITY) || !(p->beta1 >= 0.0f && p->beta1 < 1.0f) ||
+        !(p->beta2 >= 0.0f && p->beta2 < 1.0f) ||
+        !(p->weight_decay >= 0.0f && p->weight_decay < INFINITY) || (p->flags & ~FK_OPT_CAUTIOUS) != 0)
+        return FK_ERR_ARGUMENT;
+    if (n < 0) return FK_ERR_SIZE;
+    if (n == 0) return FK_OK;
+    if (param == NULL || grad == NULL || m == NULL) return FK_ERR_NULL;
+    const int64_t bytes = n * (int64_t)sizeof(float);
+    if (fk_spans_overlap(param, bytes, grad, bytes) || fk_spans_overlap(param, bytes, m, bytes) ||
+        fk_spans_overlap(grad, bytes, m, bytes))
+        return FK_ERR_ALIAS;
+    return FK_OK;
+}
+
+fk_status fk_check_apply_update_args(int64_t n, const float *param, const float *update, float lr,
+                                     float weight_decay, int32_t flags) {
+    if (!(lr >= 0.0f && lr < INFINITY) || !(weight_decay >= 0.0f && weight_decay < INFINITY) ||
+        (flags & ~FK_OPT_CAUTIOUS) != 0)
+        return FK_ERR_ARGUMENT;
+    if (n < 0) return FK_ERR_SIZE;
+    if (n == 0) return FK_OK;
+    if (param == NULL || update == NULL) return FK_ERR_NULL;
+    const int64_t bytes = n * (int64_t)sizeof(float);
+    if (fk_spans_overlap(param, bytes, update, bytes)) return FK_ERR_ALIAS;
+    return FK_OK;
+}
+
 /* ---- AdamW ------------------------------------------------------------------------------------ */
 
 typedef struct adamw_ctx {
@@ -51,6 +83,15 @@ typedef struct adamw_ctx {
 FK_INLINE int32_t opt_bits(float f) { union { float f; int32_t i; } u = {f}; return u.i; }
 FK_INLINE float opt_float(int32_t i) { union { int32_t i; float f; } u = {i}; return u.f; }
 
+/* The cautious decay: wd unless u and theta have strictly opposite signs (the sign of the exact
+ * product u·theta, so a tie — either one zero — decays, and no underflow to a false tie).
+ * Sign bits compared as integers so gcc vectorizes it. */
+FK_INLINE float opt_cautious_decay(float wd, float u, float theta) {
+    const int32_t bu = opt_bits(u), bt = opt_bits(theta);
+    const int32_t opposite = -(((bu ^ bt) < 0) & ((bu & 0x7fffffff) != 0) & ((bt & 0x7fffffff) != 0));
+    return opt_float(~opposite & opt_bits(wd));
+}
+
 /* The moment updates of element j; returns m_hat and v_hat. */
 FK_INLINE void adamw_moments(const adamw_ctx *k, int64_t j, float *m_hat, float *v_hat) {
     const float g = k->grad[j];
@@ -66,14 +107,7 @@ FK_INLINE void adamw_moments(const adamw_ctx *k, int64_t j, float *m_hat, float 
 FK_INLINE void adamw_apply(const adamw_ctx *k, int64_t j, float m_hat, float root, int cautious) {
     const float u = m_hat / (root + k->eps);
     const float theta = k->param[j];
-    float decay = k->wd;
-    if (cautious) {
-        /* Decay unless u and theta have strictly opposite signs (the sign of the exact product
-         * u·theta, so a tie — either one zero — decays, and no underflow to a false tie). */
-        const int32_t bu = opt_bits(u), bt = opt_bits(theta);
-        const int32_t opposite = -(((bu ^ bt) < 0) & ((bu & 0x7fffffff) != 0) & ((bt & 0x7fffffff) != 0));
-        decay = opt_float(~opposite & opt_bits(decay));
-    }
+    const float decay = cautious ? opt_cautious_decay(k->wd, u, theta) : k->wd;
     k->param[j] = theta - k->lr * (u + decay * theta);
 }
 
@@ -133,5 +167,101 @@ fk_status fk_adamw_step(int64_t n, float *param, const float *grad, float *m, fl
     fk_parallel_for(chunks, n >= FK_PARALLEL_MIN_ELEMENTS,
                     path == FK_PATH_AVX512 ? adamw_avx512 : path == FK_PATH_AVX2 ? adamw_avx2 : adamw_baseline,
                     &k);
+    return FK_OK;
+}
+
+/* ---- Lion ------------------------------------------------------------------------------------- */
+
+typedef struct lion_ctx {
+    int64_t n;
+    float *param;
+    const float *grad;
+    float *m;
+    const float *update;   /* fk_apply_update: the given direction (grad and m unused) */
+    float lr, beta1, beta2, one_minus_beta1, one_minus_beta2, wd;
+    int cautious;
+} lion_ctx;
+
+/* sign(c) as bits: ±1 for a nonzero number, c itself for ±0 and NaN (integer ops only). */
+FK_INLINE float opt_sign(float c) {
+    const int32_t b = opt_bits(c), a = b & 0x7fffffff;
+    const int32_t number = -((a != 0) & (a <= 0x7f800000));
+    return opt_float((number & ((b & (int32_t)0x80000000) | 0x3f800000)) | (~number & b));
+}
+
+FK_INLINE void lion_element(const lion_ctx *k, int64_t j, int cautious) {
+    const float g = k->grad[j], mj = k->m[j];
+    const float u = opt_sign(k->beta1 * mj + k->one_minus_beta1 * g);
+    const float theta = k->param[j];
+    const float decay = cautious ? opt_cautious_decay(k->wd, u, theta) : k->wd;
+    k->param[j] = theta - k->lr * (u + decay * theta);
+    k->m[j] = k->beta2 * mj + k->one_minus_beta2 * g;
+}
+
+FK_INLINE void update_element(const lion_ctx *k, int64_t j, int cautious) {
+    const float u = k->update[j], theta = k->param[j];
+    const float decay = cautious ? opt_cautious_decay(k->wd, u, theta) : k->wd;
+    k->param[j] = theta - k->lr * (u + decay * theta);
+}
+
+FK_INLINE void lion_span(const lion_ctx *k, int64_t j0, int64_t j1, int cautious, int lion) {
+    int64_t j = j0;
+    for (; j + 8 <= j1; j += 8) {
+        if (lion) {
+#pragma omp simd
+            for (int l = 0; l < 8; l++) lion_element(k, j + l, cautious);
+        } else {
+#pragma omp simd
+            for (int l = 0; l < 8; l++) update_element(k, j + l, cautious);
+        }
+    }
+    for (; j < j1; j++) {
+        if (lion) lion_element(k, j, cautious);
+        else update_element(k, j, cautious);
+    }
+}
+
+/* Chunk i: elements [i·FK_TILE_ELEMENTS, min(n, (i+1)·FK_TILE_ELEMENTS)). */
+FK_INLINE void lion_chunk(void *vk, int64_t i) {
+    const lion_ctx *k = vk;
+    int64_t j0 = i * FK_TILE_ELEMENTS, j1 = j0 + FK_TILE_ELEMENTS < k->n ? j0 + FK_TILE_ELEMENTS : k->n;
+    const int lion = k->update == NULL;
+    if (lion && k->cautious) lion_span(k, j0, j1, 1, 1);
+    else if (lion) lion_span(k, j0, j1, 0, 1);
+    else if (k->cautious) lion_span(k, j0, j1, 1, 0);
+    else lion_span(k, j0, j1, 0, 0);
+}
+
+FK_TARGET_AVX512 static void lion_avx512(void *k, int64_t i) { lion_chunk(k, i); }
+FK_TARGET_AVX2 static void lion_avx2(void *k, int64_t i) { lion_chunk(k, i); }
+static void lion_baseline(void *k, int64_t i) { lion_chunk(k, i); }
+
+static void lion_run(lion_ctx *k, fk_path path) {
+    const int64_t chunks = (k->n + FK_TILE_ELEMENTS - 1) / FK_TILE_ELEMENTS;
+    fk_parallel_for(chunks, k->n >= FK_PARALLEL_MIN_ELEMENTS,
+                    path == FK_PATH_AVX512 ? lion_avx512 : path == FK_PATH_AVX2 ? lion_avx2 : lion_baseline, k);
+}
+
+fk_status fk_lion_step(int64_t n, float *param, const float *grad, float *m, const fk_lion_params *p) {
+    fk_status s = fk_check_lion_args(n, param, grad, m, p);
+    if (s != FK_OK) return s;
+    fk_path path = fk_active_path();
+    if (path == FK_PATH_REFERENCE) return fk_ref_lion_step(n, param, grad, m, p);
+    if (n == 0) return FK_OK;
+    lion_ctx k = {n, param, grad, m, NULL, p->lr, p->beta1, p->beta2, 1.0f - p->beta1, 1.0f - p->beta2,
+                  p->weight_decay, (p->flags & FK_OPT_CAUTIOUS) != 0};
+    lion_run(&k, path);
+    return FK_OK;
+}
+
+fk_status fk_apply_update(int64_t n, float *param, const float *update, float lr, float weight_decay,
+                          int32_t flags) {
+    fk_status s = fk_check_apply_update_args(n, param, update, lr, weight_decay, flags);
+    if (s != FK_OK) return s;
+    fk_path path = fk_active_path();
+    if (path == FK_PATH_REFERENCE) return fk_ref_apply_update(n, param, update, lr, weight_decay, flags);
+    if (n == 0) return FK_OK;
+    lion_ctx k = {n, param, NULL, NULL, update, lr, 0, 0, 0, 0, weight_decay, (flags & FK_OPT_CAUTIOUS) != 0};
+    lion_run(&k, path);
     return FK_OK;
 }

@@ -3,9 +3,9 @@
  *
  * FlowGuide samples flow-matching (rectified-flow) models with guidance. This library holds the
  * hot loops: fused guidance + solver-step kernels, per-sample reductions, a dense layer over BLAS
- * GEMM with its backward pieces, fused optimizer updates (AdamW) for training, and a counter-based
- * Gaussian noise generator. Swift (module FlowGuide) does the stepping, scheduling, model wiring
- * and training loop on top of it.
+ * GEMM with its backward pieces, fused optimizer updates (AdamW, Lion, Muon's last pass) for
+ * training, and a counter-based Gaussian noise generator. Swift (module FlowGuide) does the
+ * stepping, scheduling, model wiring and training loop on top of it.
  *
  * Conventions (DESIGN.md §2), the same for every function here:
  *   - Time is the noise level sigma in [0, 1]: sigma = 1 is pure noise, sigma = 0 is data.
@@ -476,6 +476,48 @@ typedef struct fk_adamw_params {
 FK_API fk_status fk_adamw_step(int64_t n, float *param, const float *grad, float *m, float *v,
                                const fk_adamw_params *p);
 
+/* Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"), per element:
+ *   c = beta1·m + (1 - beta1)·g
+ *   u = sign(c)                       (sign(±0) = ±0, sign(NaN) = NaN)
+ *   plain:     theta -= lr·(u + weight_decay·theta)
+ *   cautious:  theta -= lr·(u + weight_decay·mask·theta),  mask = 1[u·theta >= 0] (1 on ties)
+ *   m = beta2·m + (1 - beta2)·g
+ * Elementwise, so bitwise identical for any thread count. Typical settings: beta1 0.9,
+ * beta2 0.99, an lr 3-10x smaller and a weight decay 3-10x larger than AdamW's. */
+typedef struct fk_lion_params {
+    float lr;            /* learning rate, finite and >= 0 */
+    float beta1;         /* interpolation of m and g for the update direction, in [0, 1) (0.9) */
+    float beta2;         /* momentum decay, in [0, 1) (0.99) */
+    float weight_decay;  /* decoupled decay lambda, finite and >= 0 (0 = none) */
+    int32_t flags;       /* 0 or FK_OPT_CAUTIOUS */
+} fk_lion_params;
+
+/* One Lion update of n parameters, in place.
+ *   n:     number of parameters (>= 0; 0 is a no-op)
+ *   param: [n] parameters theta, updated
+ *   grad:  [n] gradient of the loss at param, read only
+ *   m:     [n] momentum (zero before the first step), updated
+ *   p:     hyperparameters, read only
+ * The three vectors must not overlap (FK_ERR_ALIAS). Errors: p NULL, or a vector NULL with
+ * n > 0 -> FK_ERR_NULL; n < 0 -> FK_ERR_SIZE; a hyperparameter outside its domain (or NaN) or
+ * unknown flag bits -> FK_ERR_ARGUMENT. Nothing is written on error. */
+FK_API fk_status fk_lion_step(int64_t n, float *param, const float *grad, float *m,
+                              const fk_lion_params *p);
+
+/* The last pass of an optimizer whose update direction u was computed elsewhere (Muon's
+ * Newton-Schulz output), per element:
+ *   plain:     theta -= lr·(u + weight_decay·theta)
+ *   cautious:  theta -= lr·(u + weight_decay·mask·theta),  mask = 1[u·theta >= 0] (1 on ties)
+ *   n:            number of parameters (>= 0; 0 is a no-op)
+ *   param:        [n] parameters theta, updated
+ *   update:       [n] update direction u, read only
+ *   lr:           learning rate, finite and >= 0
+ *   weight_decay: decoupled decay lambda, finite and >= 0
+ *   flags:        0 or FK_OPT_CAUTIOUS
+ * param and update must not overlap (FK_ERR_ALIAS). Errors as fk_lion_step. */
+FK_API fk_status fk_apply_update(int64_t n, float *param, const float *update, float lr,
+                                 float weight_decay, int32_t flags);
+
 /* ---------------------------------------------------------------------------------------------
  * Scalar references (test oracles): same arguments and semantics as the kernels above,
  * straight serial loops with double-precision arithmetic, no SIMD, no threads.
@@ -531,6 +573,10 @@ FK_API fk_status fk_ref_dense_backward(int64_t m, int64_t k, int64_t n,
                                        float *dw, float *db, float *dx, int accumulate);
 FK_API fk_status fk_ref_adamw_step(int64_t n, float *param, const float *grad, float *m, float *v,
                                    const fk_adamw_params *p);
+FK_API fk_status fk_ref_lion_step(int64_t n, float *param, const float *grad, float *m,
+                                  const fk_lion_params *p);
+FK_API fk_status fk_ref_apply_update(int64_t n, float *param, const float *update, float lr,
+                                     float weight_decay, int32_t flags);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-/* test_optim.c — fk_adamw_step against its reference (plain and cautious, several steps) at sizes
+/* test_optim.c — fk_adamw_step, fk_lion_step and fk_apply_update against their references (plain and cautious, several steps) at sizes
  * 0, 1, 7, 1023 and 1<<20 on every SIMD path of this CPU, thread-count invariance, the cautious
  * mask on ties, NaN/Inf propagation and bad arguments. */
 #include "fk_test.h"
@@ -135,6 +135,148 @@ static void check_bad_arguments(void) {
     CHECK(a[0] == 3.0f && c[0] == 1.0f && d[0] == 1.0f);
 }
 
+/* ---- Lion and apply_update ------------------------------------------------------------------ */
+
+static fk_lion_params lion_params(int cautious) {
+    fk_lion_params p = {1e-3f, 0.9f, 0.99f, 0.1f, cautious ? FK_OPT_CAUTIOUS : 0};
+    return p;
+}
+
+/* Three consecutive Lion steps and three update passes vs the references. */
+static void check_lion_against_reference(int64_t n, int cautious) {
+    float *theta = fk_test_alloc(n, 21), *m = fk_test_alloc(n, 22);
+    float *rt = fk_test_copy(theta, n), *rm = fk_test_copy(m, n);
+    fk_lion_params p = lion_params(cautious);
+    for (int step = 1; step <= 3; step++) {
+        float *g = fk_test_alloc(n, 30 + (uint64_t)step);
+        CHECK_STATUS(fk_lion_step(n, theta, g, m, &p), FK_OK);
+        CHECK_STATUS(fk_ref_lion_step(n, rt, g, rm, &p), FK_OK);
+        CHECK_STATUS(fk_apply_update(n, theta, g, 1e-2f, 0.3f, p.flags), FK_OK);
+        CHECK_STATUS(fk_ref_apply_update(n, rt, g, 1e-2f, 0.3f, p.flags), FK_OK);
+        free(g);
+    }
+    CHECK(fk_test_relerr(theta, rt, 1, n, n) <= 1e-6);
+    CHECK(fk_test_relerr(m, rm, 1, n, n) <= 1e-6);
+    free(theta); free(m); free(rt); free(rm);
+}
+
+static void check_lion_threads(int64_t n, int cautious) {
+    float *g = fk_test_alloc(n, 24), *t1 = fk_test_alloc(n, 25), *m1 = fk_test_alloc(n, 26);
+    float *t2 = fk_test_copy(t1, n), *m2 = fk_test_copy(m1, n);
+    fk_lion_params p = lion_params(cautious);
+    fk_set_num_threads(1);
+    CHECK_STATUS(fk_lion_step(n, t1, g, m1, &p), FK_OK);
+    CHECK_STATUS(fk_apply_update(n, t1, g, 1e-2f, 0.3f, p.flags), FK_OK);
+    fk_set_num_threads(2);
+    CHECK_STATUS(fk_lion_step(n, t2, g, m2, &p), FK_OK);
+    CHECK_STATUS(fk_apply_update(n, t2, g, 1e-2f, 0.3f, p.flags), FK_OK);
+    CHECK(fk_test_same_bits(t1, t2, n) && fk_test_same_bits(m1, m2, n));
+    free(g); free(t1); free(m1); free(t2); free(m2);
+}
+
+/* sign(0) = 0 and the cautious mask on ties, element by element against the formula. */
+static void check_lion_ties(void) {
+    /* c = 0.9·m + 0.1·g:   +     -     -     +     0     0     +     -      0 */
+    float theta[9] = {1.0f, -1.0f, 1.0f, -1.0f, 2.0f, 0.0f, -0.0f, 1e-30f, -3.0f};
+    float grad[9] = {0.5f, -0.5f, -0.5f, 0.5f, 0.0f, 0.0f, 0.5f, -1e-30f, 0.0f};
+    float m[9] = {0}, rm[9] = {0}, rt[9];
+    const double u[9] = {1, -1, -1, 1, 0, 0, 1, -1, 0};
+    const int mask[9] = {1, 1, 0, 0, 1, 1, 1, 0, 1};
+    const float theta0[9] = {1.0f, -1.0f, 1.0f, -1.0f, 2.0f, 0.0f, -0.0f, 1e-30f, -3.0f};
+    memcpy(rt, theta, sizeof theta);
+    fk_lion_params p = {0.1f, 0.9f, 0.99f, 0.5f, FK_OPT_CAUTIOUS};
+    CHECK_STATUS(fk_lion_step(9, theta, grad, m, &p), FK_OK);
+    CHECK_STATUS(fk_ref_lion_step(9, rt, grad, rm, &p), FK_OK);
+    for (int j = 0; j < 9; j++) {
+        double want = theta0[j] - 0.1 * (u[j] + 0.5 * mask[j] * theta0[j]);
+        CHECK(fabs((double)theta[j] - want) <= 1e-6 * fabs(want));
+        CHECK(fabs((double)rt[j] - want) <= 1e-6 * fabs(want));
+        CHECK(m[j] == rm[j]);
+    }
+    /* Plain Lion decays everywhere: element 2 (opposite signs) gets the decay too. */
+    float t2[9], m2[9] = {0};
+    memcpy(t2, theta0, sizeof t2);
+    p.flags = 0;
+    CHECK_STATUS(fk_lion_step(9, t2, grad, m2, &p), FK_OK);
+    CHECK(fabs((double)t2[2] - (1.0 - 0.1 * (-1.0 + 0.5))) <= 1e-6);
+    /* apply_update: the same mask with a given u. */
+    float ut[9], uu[9];
+    memcpy(ut, theta0, sizeof ut);
+    for (int j = 0; j < 9; j++) uu[j] = (float)u[j];
+    CHECK_STATUS(fk_apply_update(9, ut, uu, 0.1f, 0.5f, FK_OPT_CAUTIOUS), FK_OK);
+    for (int j = 0; j < 9; j++) {
+        double want = theta0[j] - 0.1 * (u[j] + 0.5 * mask[j] * theta0[j]);
+        CHECK(fabs((double)ut[j] - want) <= 1e-6 * fabs(want));
+    }
+}
+
+static void check_lion_nonfinite(void) {
+    float theta[16], g[16], m[16] = {0};
+    fk_test_fill(theta, 16, 8); fk_test_fill(g, 16, 9);
+    g[2] = NAN; g[9] = INFINITY; theta[5] = NAN; theta[12] = -INFINITY;
+    for (int cautious = 0; cautious <= 1; cautious++) {
+        float t[16], mm[16];
+        memcpy(t, theta, sizeof t); memcpy(mm, m, sizeof mm);
+        fk_lion_params p = lion_params(cautious);
+        CHECK_STATUS(fk_lion_step(16, t, g, mm, &p), FK_OK);
+        CHECK(isnan(t[2]) && isnan(mm[2]));
+        CHECK(isfinite(t[9]) && isinf(mm[9])); /* sign(Inf) = 1: the step stays bounded */
+        CHECK(isnan(t[5]));
+        CHECK(!isfinite(t[12]));
+        for (int j = 0; j < 16; j++)
+            if (j != 2 && j != 5 && j != 12) CHECK(isfinite(t[j]));
+        float ut[16];
+        memcpy(ut, theta, sizeof ut);
+        CHECK_STATUS(fk_apply_update(16, ut, g, 0.1f, 0.1f, p.flags), FK_OK);
+        CHECK(isnan(ut[2]) && !isfinite(ut[9]) && isnan(ut[5]) && !isfinite(ut[12]) && isfinite(ut[0]));
+    }
+}
+
+static void check_lion_bad_arguments(void) {
+    float a[32] = {0}, b[32] = {0}, c[32] = {0};
+    fk_lion_params ok = lion_params(1), p;
+    CHECK_STATUS(fk_lion_step(8, a, b, c, NULL), FK_ERR_NULL);
+    CHECK_STATUS(fk_lion_step(8, NULL, b, c, &ok), FK_ERR_NULL);
+    CHECK_STATUS(fk_lion_step(8, a, NULL, c, &ok), FK_ERR_NULL);
+    CHECK_STATUS(fk_lion_step(8, a, b, NULL, &ok), FK_ERR_NULL);
+    CHECK_STATUS(fk_lion_step(0, NULL, NULL, NULL, &ok), FK_OK);
+    CHECK_STATUS(fk_lion_step(-1, a, b, c, &ok), FK_ERR_SIZE);
+    CHECK_STATUS(fk_lion_step(8, a, a + 4, c, &ok), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_lion_step(8, a, b, b + 7, &ok), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_ref_lion_step(8, a, b, a, &ok), FK_ERR_ALIAS);
+    p = ok; p.lr = -1e-3f;        CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    p = ok; p.lr = NAN;           CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    p = ok; p.lr = INFINITY;      CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    p = ok; p.beta1 = 1.0f;       CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    p = ok; p.beta1 = -0.1f;      CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    p = ok; p.beta2 = 1.0f;       CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    p = ok; p.beta2 = NAN;        CHECK_STATUS(fk_ref_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    p = ok; p.weight_decay = -1;  CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    p = ok; p.weight_decay = NAN; CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    p = ok; p.flags = 2;          CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    p = ok; p.flags = 2;          CHECK_STATUS(fk_lion_step(0, NULL, NULL, NULL, &p), FK_ERR_ARGUMENT);
+    /* Nothing written on error; lr = 0 moves only the momentum. */
+    a[0] = 3.0f; b[0] = 1.0f;
+    p = ok; p.lr = -1;
+    CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_ERR_ARGUMENT);
+    CHECK(a[0] == 3.0f && c[0] == 0.0f);
+    p = ok; p.lr = 0.0f; p.beta2 = 0.0f;
+    CHECK_STATUS(fk_lion_step(8, a, b, c, &p), FK_OK);
+    CHECK(a[0] == 3.0f && c[0] == 1.0f);
+
+    CHECK_STATUS(fk_apply_update(8, NULL, b, 0.1f, 0.1f, 0), FK_ERR_NULL);
+    CHECK_STATUS(fk_apply_update(8, a, NULL, 0.1f, 0.1f, 0), FK_ERR_NULL);
+    CHECK_STATUS(fk_apply_update(0, NULL, NULL, 0.1f, 0.1f, 0), FK_OK);
+    CHECK_STATUS(fk_apply_update(-2, a, b, 0.1f, 0.1f, 0), FK_ERR_SIZE);
+    CHECK_STATUS(fk_apply_update(8, a, a + 1, 0.1f, 0.1f, 0), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_apply_update(8, a, b, -0.1f, 0.1f, 0), FK_ERR_ARGUMENT);
+    CHECK_STATUS(fk_apply_update(8, a, b, NAN, 0.1f, 0), FK_ERR_ARGUMENT);
+    CHECK_STATUS(fk_apply_update(8, a, b, 0.1f, INFINITY, 0), FK_ERR_ARGUMENT);
+    CHECK_STATUS(fk_ref_apply_update(8, a, b, 0.1f, -1.0f, 0), FK_ERR_ARGUMENT);
+    CHECK_STATUS(fk_apply_update(8, a, b, 0.1f, 0.1f, 4), FK_ERR_ARGUMENT);
+    CHECK(a[0] == 3.0f);
+}
+
 int main(void) {
     for (int p = 0; p < (int)(sizeof(FK_TEST_PATHS) / sizeof(FK_TEST_PATHS[0])); p++) {
         if (fk_set_simd_path(FK_TEST_PATHS[p]) != FK_OK) continue; /* not on this CPU */
@@ -144,10 +286,18 @@ int main(void) {
                 check_against_reference(SIZES[s], cautious);
                 check_threads(SIZES[s], cautious);
             }
+        for (int s = 0; s < NSIZES; s++)
+            for (int cautious = 0; cautious <= 1; cautious++) {
+                check_lion_against_reference(SIZES[s], cautious);
+                check_lion_threads(SIZES[s], cautious);
+            }
         check_cautious_mask();
         check_nonfinite();
+        check_lion_ties();
+        check_lion_nonfinite();
     }
     fk_set_simd_path("auto");
     check_bad_arguments();
+    check_lion_bad_arguments();
     return fk_test_done();
 }

@@ -477,6 +477,16 @@ test_train_resume_is_exact() {
     ! cmp -s full.safetensors half.safetensors
 }
 
+# Lion and Muon resume exactly too (their state goes through the checkpoint).
+test_train_optimizer_resume_is_exact() {
+    local opt=(--optimizer "$1")
+    "$BIN" train --dataset moons "${TRAIN[@]}" "${opt[@]}" --output full.safetensors 2>/dev/null
+    "$BIN" train --dataset moons "${TRAIN[@]}" "${opt[@]}" --output half.safetensors --checkpoint ck.safetensors --stop-at 12 2>/dev/null
+    "$BIN" train --dataset moons "${TRAIN[@]}" "${opt[@]}" --output resumed.safetensors --checkpoint ck.safetensors --resume ck.safetensors 2>/dev/null
+    cmp full.safetensors resumed.safetensors
+    ! cmp -s full.safetensors half.safetensors
+}
+
 test_train_thread_count_invariance() {
     OMP_NUM_THREADS=1 "$BIN" train --dataset rings "${TRAIN[@]}" --output one.safetensors 2>/dev/null
     OMP_NUM_THREADS=2 "$BIN" train --dataset rings "${TRAIN[@]}" --output two.safetensors 2>/dev/null
@@ -539,6 +549,8 @@ run_test data test_data
 run_test eval_ground_truth test_eval_ground_truth
 run_test eval_max_samples test_eval_max_samples
 run_test train_resume test_train_resume_is_exact
+run_test train_resume_lion test_train_optimizer_resume_is_exact lion
+run_test train_resume_muon test_train_optimizer_resume_is_exact muon
 run_test train_threads test_train_thread_count_invariance
 run_test train_npy test_train_npy_data_then_sample
 make_bad_inputs

@@ -1,10 +1,11 @@
 /// A first-order optimizer over a flat parameter vector (``MLPVelocityModel/parameters``).
 ///
-/// Each update is one fused C pass over the parameters and the optimizer's state. The state is a
+/// Each update is one fused C pass over the parameters and the optimizer's state (Muon adds its
+/// Newton–Schulz GEMMs per weight matrix). The state is a
 /// set of named float vectors plus a step counter, so a checkpoint can store any optimizer the
 /// same way and a resumed run continues bit for bit.
 public protocol Optimizer: Sendable {
-    /// A short stable name for checkpoints ("adamw").
+    /// A short stable name for checkpoints ("adamw", "lion", "muon").
     var name: String { get }
     /// The number of updates made so far (the next update is number `stepCount + 1`).
     var stepCount: Int { get }
@@ -24,22 +25,37 @@ public protocol Optimizer: Sendable {
 public enum OptimizerConfiguration: Codable, Hashable, Sendable {
     /// AdamW, by default with cautious weight decay (``AdamW/Hyperparameters``).
     case adamW(AdamW.Hyperparameters)
+    /// Lion, by default with cautious weight decay (``Lion/Hyperparameters``); wants a learning
+    /// rate 3–10× smaller than AdamW's.
+    case lion(Lion.Hyperparameters)
+    /// Muon for the weight matrices and AdamW for the rest, by default with cautious weight decay
+    /// (``Muon/Hyperparameters``); wants a learning rate of about 0.02.
+    case muon(Muon.Hyperparameters)
 
     /// AdamW with its defaults (cautious weight decay 0.01, betas 0.9 / 0.999, ε 1e-8).
     public static var adamW: OptimizerConfiguration { .adamW(AdamW.Hyperparameters()) }
+    /// Lion with its defaults (cautious weight decay 0.1, betas 0.9 / 0.99).
+    public static var lion: OptimizerConfiguration { .lion(Lion.Hyperparameters()) }
+    /// Muon with its defaults (Nesterov momentum 0.95, cautious weight decay 0.01, AdamW at lr/10).
+    public static var muon: OptimizerConfiguration { .muon(Muon.Hyperparameters()) }
 
     /// Throws `.invalidArgument` for hyperparameters outside their domain.
     public func validate() throws(KernelError) {
         switch self {
         case .adamW(let h): try h.validate()
+        case .lion(let h): try h.validate()
+        case .muon(let h): try h.validate()
         }
     }
 
-    /// A fresh optimizer (no state, step 0).
-    public func makeOptimizer() throws(KernelError) -> any Optimizer {
+    /// A fresh optimizer (no state, step 0) for the parameters of a model of `architecture`
+    /// (Muon needs it to tell the weight matrices from the other tensors).
+    public func makeOptimizer(architecture: MLPArchitecture) throws(KernelError) -> any Optimizer {
         try validate()
         switch self {
         case .adamW(let h): return AdamW(h)
+        case .lion(let h): return Lion(h)
+        case .muon(let h): return Muon(h, architecture: architecture)
         }
     }
 }

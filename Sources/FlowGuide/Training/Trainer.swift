@@ -9,8 +9,8 @@
 ///   the parameters of training to n in one go (in one or several ``train(on:labels:steps:shouldStop:progress:)``
 ///   calls).
 ///
-/// The batch and gradient buffers are allocated once; a training step allocates nothing in the
-/// steady state.
+/// The batch and gradient buffers are allocated once; with AdamW or Lion a training step
+/// allocates nothing in the steady state (Muon allocates its small Newton–Schulz matrices).
 public struct Trainer: Sendable {
     public let configuration: TrainingConfiguration
     /// The model being trained (its ``MLPVelocityModel/parameters`` are updated in place).
@@ -27,7 +27,7 @@ public struct Trainer: Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.model = model
-        optimizer = try configuration.optimizer.makeOptimizer()
+        optimizer = try configuration.optimizer.makeOptimizer(architecture: model.architecture)
         step = 0
         batch = try FlowMatchingBatch(batchSize: configuration.batchSize, dimension: model.dimension)
         gradient = [Float](repeating: 0, count: model.parameters.count)
