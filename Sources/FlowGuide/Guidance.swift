@@ -104,6 +104,21 @@ public struct MomentumGuidance: Hashable, Sendable {
     }
 }
 
+extension MomentumGuidance {
+    /// The C parameter block of `fk_cfg_mg_euler_step` / `fk_mg_euler_step` for a step with
+    /// `updates` EMA updates so far, extrapolating when `active`.
+    func kernelParameters(active: Bool, updates: Int) -> fk_mg_params {
+        var params = fk_mg_params()
+        params.alpha = alpha
+        params.beta = beta
+        params.eps = epsilon
+        params.flags = (normalize ? Int32(FK_MG_NORMALIZE) : 0) | (debias ? Int32(FK_MG_DEBIAS) : 0)
+        params.active = active ? 1 : 0
+        params.updates = Int64(updates)
+        return params
+    }
+}
+
 /// The per-run, per-sample state of Momentum Guidance: the EMA `m` of past velocities and how
 /// many updates it has had. Make a new one (or `reset()`) for every sampling run.
 public struct MomentumState: Hashable, Sendable {
@@ -153,13 +168,7 @@ extension Kernels {
         _ h: Float, _ options: MomentumGuidance, _ active: Bool, diag: UnsafeMutablePointer<Float>?
     ) throws(KernelError) {
         try requireSameShape("momentumEulerStep", x, c, u, state.average)
-        var params = fk_mg_params()
-        params.alpha = options.alpha
-        params.beta = options.beta
-        params.eps = options.epsilon
-        params.flags = (options.normalize ? Int32(FK_MG_NORMALIZE) : 0) | (options.debias ? Int32(FK_MG_DEBIAS) : 0)
-        params.active = active ? 1 : 0
-        params.updates = Int64(state.updates)
+        var params = options.kernelParameters(active: active, updates: state.updates)
         let (rows, cols) = (Int64(x.rows), Int64(x.columns))
         let status = x.scalars.withUnsafeMutableBufferPointer { xp in
             state.average.scalars.withUnsafeMutableBufferPointer { mp in

@@ -329,13 +329,7 @@ final class SamplingRun<Model: VelocityModel> {
             try check(status, "Sampler: Euler step")
             return nil
         }
-        var params = fk_mg_params()
-        params.alpha = mg.alpha
-        params.beta = mg.beta
-        params.eps = mg.epsilon
-        params.flags = (mg.normalize ? Int32(FK_MG_NORMALIZE) : 0) | (mg.debias ? Int32(FK_MG_DEBIAS) : 0)
-        params.active = mgActive ? 1 : 0
-        params.updates = Int64(momentumUpdates)
+        var params = mg.kernelParameters(active: mgActive, updates: momentumUpdates)
         let wantDiag = diagnostics && mgActive && momentumUpdates > 0
         let status = x.scalars.withUnsafeMutableBufferPointer { xp in
             momentum!.scalars.withUnsafeMutableBufferPointer { mp in
