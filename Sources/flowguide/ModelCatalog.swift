@@ -18,8 +18,8 @@ enum ModelCatalog {
         guard FileManager.default.fileExists(atPath: name) else { throw RunError("\(name): no such file") }
         let url = URL(fileURLWithPath: name)
         do {
-            let metadata = try SafeTensors(contentsOf: url).metadata
-            return .mlp(try MLPVelocityModel(contentsOf: url), metadata: metadata)
+            let file = try SafeTensors(contentsOf: url)  // read once: the model and its metadata
+            return .mlp(try MLPVelocityModel(safeTensors: file), metadata: file.metadata)
         } catch let error as SafeTensorsError {
             throw RunError(error.description)
         } catch let error as KernelError {

@@ -41,7 +41,12 @@ extension MLPVelocityModel {
     /// malformed file, another format or version, a missing or invalid architecture, a missing
     /// tensor, a tensor of the wrong shape or of a dtype other than F32, and extra tensors.
     public init(contentsOf url: URL) throws {
-        let file = try SafeTensors(contentsOf: url)
+        try self.init(safeTensors: try SafeTensors(contentsOf: url))
+    }
+
+    /// Builds the model from an already-read file (e.g. when the caller also wants its
+    /// `metadata`); the checks of ``init(contentsOf:)``.
+    public init(safeTensors file: SafeTensors) throws {
         func fail(_ message: String) -> SafeTensorsError { file.error(message) }
 
         guard let format = file.metadata["format"] else {
