@@ -251,11 +251,7 @@ struct EvalOutput: Encodable {
     /// One JSON object on one line: snake_case keys (like `flowguide sample --json`), sorted;
     /// non-finite numbers as the strings "inf", "-inf", "nan".
     func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try JSONLine.encode(self)
     }
 
     /// Two aligned columns, metric and value (the JSON key names), then the per-class table.

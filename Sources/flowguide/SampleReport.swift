@@ -68,8 +68,6 @@ struct SampleReport: Encodable {
 
     /// One JSON object (keys sorted), on one line.
     func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try JSONLine.encode(self)
     }
 }
