@@ -6,6 +6,8 @@
  * of the GEMM. GELU calls libm's erfcf (not vectorised; correct to the last bit or so).
  * Backward: one fused pass dz = dy·act'(pre), then db by column blocks (each column summed over
  * rows in order, in double: the bits never depend on threads), dW and dx by fk_sgemm.
+ * Tangent (forward mode, for Jacobian-vector products): two GEMMs (dx·W^T, x·U^T) and ONE
+ * fused pass act'(pre)·(· + db) run as the second GEMM's row-tile epilogue.
  */
 #include "fk_internal.h"
 
@@ -186,6 +188,69 @@ static fk_tile_fn grad_kernel(fk_path path) {
     }
 }
 
+/* ---- Fused tangent pass dy = act'(pre)·(dy + db) --------------------------------------------- */
+
+typedef struct tangent_ctx {
+    float *dy; int64_t ldy;
+    const float *db;   /* NULL: none */
+    const float *pre;  /* NULL for the identity */
+    int act;
+} tangent_ctx;
+
+FK_INLINE void tangent_segment(float *restrict dy, const float *restrict db, const float *restrict pre,
+                               int64_t n, int act) {
+    if (act == FK_ACT_GELU) { /* erfcf: not vectorisable, plain loop */
+        for (int64_t j = 0; j < n; j++) dy[j] = gelu_grad(pre[j]) * (db ? dy[j] + db[j] : dy[j]);
+        return;
+    }
+    if (act == FK_ACT_IDENTITY) {
+        if (db) {
+#pragma omp simd
+            for (int64_t j = 0; j < n; j++) dy[j] += db[j];
+        }
+        return;
+    }
+    if (db) {
+#pragma omp simd
+        for (int64_t j = 0; j < n; j++) dy[j] = act_grad(pre[j], act) * (dy[j] + db[j]);
+    } else {
+#pragma omp simd
+        for (int64_t j = 0; j < n; j++) dy[j] = act_grad(pre[j], act) * dy[j];
+    }
+}
+
+FK_INLINE void tangent_rows(const tangent_ctx *k, int64_t r0, int64_t r1, int64_t n) {
+    for (int64_t i = r0; i < r1; i++) {
+        float *dy = k->dy + i * k->ldy;
+        const float *pre = k->pre ? k->pre + i * k->ldy : NULL;
+        switch (k->act) {
+        case FK_ACT_SILU: tangent_segment(dy, k->db, pre, n, FK_ACT_SILU); break;
+        case FK_ACT_GELU: tangent_segment(dy, k->db, pre, n, FK_ACT_GELU); break;
+        default: tangent_segment(dy, k->db, pre, n, FK_ACT_IDENTITY); break;
+        }
+    }
+}
+
+typedef struct tangent_epilogue_ctx { tangent_ctx pass; int64_t n; } tangent_epilogue_ctx;
+
+FK_TARGET_AVX512 static void tangent_avx512(void *c, int64_t r0, int64_t r1) {
+    const tangent_epilogue_ctx *e = c; tangent_rows(&e->pass, r0, r1, e->n);
+}
+FK_TARGET_AVX2 static void tangent_avx2(void *c, int64_t r0, int64_t r1) {
+    const tangent_epilogue_ctx *e = c; tangent_rows(&e->pass, r0, r1, e->n);
+}
+static void tangent_baseline(void *c, int64_t r0, int64_t r1) {
+    const tangent_epilogue_ctx *e = c; tangent_rows(&e->pass, r0, r1, e->n);
+}
+
+static fk_gemm_epilogue tangent_kernel(fk_path path) {
+    switch (path) {
+    case FK_PATH_AVX512: return tangent_avx512;
+    case FK_PATH_AVX2: return tangent_avx2;
+    default: return tangent_baseline;
+    }
+}
+
 /* ---- Bias gradient: column sums in a fixed row order --------------------------------------- */
 
 #define DB_BLOCK 128 /* columns per block; each block sums all rows, in order, in double */
@@ -301,6 +366,29 @@ fk_status fk_check_dense_backward(int64_t m, int64_t k, int64_t n, const float *
     return FK_OK;
 }
 
+fk_status fk_check_dense_tangent(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
+                                 const float *dx, int64_t lddx, const float *w, int64_t ldw,
+                                 const float *dw, int64_t lddw, const float *db, const float *pre,
+                                 fk_activation act, const float *dy, int64_t ldy, int accumulate) {
+    if (!valid_act(act) || (accumulate != 0 && act != FK_ACT_IDENTITY)) return FK_ERR_ARGUMENT;
+    fk_status s = fk_check_matrix(m, k, x, ldx);
+    if (s == FK_OK && dx) s = fk_check_matrix(m, k, dx, lddx);
+    if (s == FK_OK) s = fk_check_matrix(n, k, w, ldw);
+    if (s == FK_OK) s = fk_check_matrix(n, k, dw, lddw);
+    if (s == FK_OK && act != FK_ACT_IDENTITY) s = fk_check_matrix(m, n, pre, ldy);
+    if (s == FK_OK) s = fk_check_matrix(m, n, dy, ldy);
+    if (s != FK_OK) return s;
+    if (!fits_int(m) || !fits_int(n) || !fits_int(k) || !fits_int(ldx) || !fits_int(lddx) ||
+        !fits_int(ldw) || !fits_int(lddw) || !fits_int(ldy))
+        return FK_ERR_SIZE;
+    span in[6] = {{x, fk_span_bytes(m, k, ldx)}, {dx, dx ? fk_span_bytes(m, k, lddx) : 0},
+                  {w, fk_span_bytes(n, k, ldw)}, {dw, fk_span_bytes(n, k, lddw)},
+                  {db, m > 0 ? n * (int64_t)sizeof(float) : 0},
+                  {act != FK_ACT_IDENTITY ? pre : NULL, fk_span_bytes(m, n, ldy)}};
+    if (any_overlap((span){dy, fk_span_bytes(m, n, ldy)}, in, 6)) return FK_ERR_ALIAS;
+    return FK_OK;
+}
+
 /* FK_OK if the BLAS backend is usable (an empty fk_sgemm only checks that). */
 static fk_status blas_ready(void) {
     return fk_sgemm(FK_NO_TRANS, FK_NO_TRANS, 0, 0, 0, 1.0f, NULL, 0, NULL, 0, 0.0f, NULL, 0);
@@ -373,5 +461,31 @@ fk_status fk_dense_backward(int64_t m, int64_t k, int64_t n, const float *x, int
     if (s == FK_OK && dx)
         /* dx [m, k] = dz [m, n] · W [n, k]. */
         s = fk_sgemm(FK_NO_TRANS, FK_NO_TRANS, m, k, n, 1.0f, dz, ldy, w, ldw, 0.0f, dx, ldx);
+    return s;
+}
+
+fk_status fk_dense_tangent(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
+                           const float *dx, int64_t lddx, const float *w, int64_t ldw,
+                           const float *dw, int64_t lddw, const float *db, const float *pre,
+                           fk_activation act, float *dy, int64_t ldy, int accumulate) {
+    fk_status s = fk_check_dense_tangent(m, k, n, x, ldx, dx, lddx, w, ldw, dw, lddw, db, pre, act,
+                                         dy, ldy, accumulate);
+    if (s != FK_OK) return s;
+    fk_path path = fk_active_path();
+    if (path == FK_PATH_REFERENCE)
+        return fk_ref_dense_tangent(m, k, n, x, ldx, dx, lddx, w, ldw, dw, lddw, db, pre, act, dy,
+                                    ldy, accumulate);
+    s = blas_ready(); /* fail before writing anything */
+    if (s != FK_OK) return s;
+    float beta = accumulate ? 1.0f : 0.0f;
+    if (dx) { /* dy (+)= dx·W^T */
+        s = fk_sgemm(FK_NO_TRANS, FK_TRANS, m, n, k, 1.0f, dx, lddx, w, ldw, beta, dy, ldy);
+        beta = 1.0f;
+    }
+    /* dy (+)= x·U^T, then the fused pass act'(pre)·(dy + db) on each row tile while in cache. */
+    tangent_epilogue_ctx ctx = {{dy, ldy, db, pre, (int)act}, n};
+    if (s == FK_OK)
+        s = fk_sgemm_epilogue(FK_NO_TRANS, FK_TRANS, m, n, k, 1.0f, x, ldx, dw, lddw, beta, dy, ldy,
+                              tangent_kernel(path), &ctx);
     return s;
 }

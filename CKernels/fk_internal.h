@@ -105,6 +105,11 @@ fk_status fk_check_dense_backward(int64_t m, int64_t k, int64_t n, const float *
                                   const float *dz, const float *dw, const float *db,
                                   const float *dx);
 
+fk_status fk_check_dense_tangent(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
+                                 const float *dx, int64_t lddx, const float *w, int64_t ldw,
+                                 const float *dw, int64_t lddw, const float *db, const float *pre,
+                                 fk_activation act, const float *dy, int64_t ldy, int accumulate);
+
 /* ---- Noise argument check (fk_noise.c; shared with its reference) ------------------------- */
 
 /* out: [rows, cols] with ldo; row0, col0 >= 0; row0 + rows fits; col0 + cols <= 2^34. */
@@ -120,6 +125,10 @@ fk_status fk_check_adamw_args(int64_t n, const float *param, const float *grad, 
 /* The same for fk_lion_step (three vectors) and fk_apply_update (two). */
 fk_status fk_check_lion_args(int64_t n, const float *param, const float *grad, const float *m,
                              const fk_lion_params *p);
+/* fk_adam_direction: p and dots non-NULL, p in its domain, the four vectors disjoint. */
+fk_status fk_check_adam_direction_args(int64_t n, const float *grad, const float *m, const float *v,
+                                       const float *u, const fk_adam_direction_params *p,
+                                       const double *dots);
 fk_status fk_check_apply_update_args(int64_t n, const float *param, const float *update, float lr,
                                      float weight_decay, int32_t flags);
 

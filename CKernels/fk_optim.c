@@ -1,6 +1,8 @@
 /* fk_optim.c — optimizer updates: ONE fused elementwise pass over the parameter vector.
  *
- * fk_lion_step (Lion) and fk_apply_update (Muon's last pass) follow the same pattern.
+ * fk_lion_step (Lion), fk_apply_update (Muon's and AdamQLR's last pass) and fk_adam_direction
+ * (AdamQLR's moments, with two dot products summed per chunk, chunks added in order) follow the
+ * same pattern.
  *
  * fk_adamw_step reads param, grad, m, v once and writes param, m, v once (7 streams of n
  * floats: memory-bound). The pass is cut into fixed chunks of FK_TILE_ELEMENTS that run in
@@ -14,6 +16,8 @@
  * paths differ only where the compiler contracts a·b + c into an FMA.
  */
 #include "fk_internal.h"
+
+#include <stdlib.h>
 
 /* ---- Argument checks (shared with ref/fk_optim_ref.c) --------------------------------------- */
 
@@ -64,6 +68,24 @@ fk_status fk_check_apply_update_args(int64_t n, const float *param, const float 
     if (param == NULL || update == NULL) return FK_ERR_NULL;
     const int64_t bytes = n * (int64_t)sizeof(float);
     if (fk_spans_overlap(param, bytes, update, bytes)) return FK_ERR_ALIAS;
+    return FK_OK;
+}
+
+fk_status fk_check_adam_direction_args(int64_t n, const float *grad, const float *m, const float *v,
+                                       const float *u, const fk_adam_direction_params *p,
+                                       const double *dots) {
+    if (p == NULL || dots == NULL) return FK_ERR_NULL;
+    if (!(p->beta1 >= 0.0f && p->beta1 < 1.0f) || !(p->beta2 >= 0.0f && p->beta2 < 1.0f) ||
+        !(p->eps > 0.0f && p->eps < INFINITY) || p->step < 1)
+        return FK_ERR_ARGUMENT;
+    if (n < 0) return FK_ERR_SIZE;
+    if (n == 0) return FK_OK;
+    if (grad == NULL || m == NULL || v == NULL || u == NULL) return FK_ERR_NULL;
+    const int64_t bytes = n * (int64_t)sizeof(float);
+    const float *vec[4] = {grad, m, v, u};
+    for (int a = 0; a < 4; a++)
+        for (int b = a + 1; b < 4; b++)
+            if (fk_spans_overlap(vec[a], bytes, vec[b], bytes)) return FK_ERR_ALIAS;
     return FK_OK;
 }
 
@@ -263,5 +285,77 @@ fk_status fk_apply_update(int64_t n, float *param, const float *update, float lr
     if (n == 0) return FK_OK;
     lion_ctx k = {n, param, NULL, NULL, update, lr, 0, 0, 0, 0, weight_decay, (flags & FK_OPT_CAUTIOUS) != 0};
     lion_run(&k, path);
+    return FK_OK;
+}
+
+/* ---- Adam direction (AdamQLR) --------------------------------------------------------------- */
+
+typedef struct direction_ctx {
+    adamw_ctx moments;  /* grad, m, v, the decays and bias corrections (param, lr, wd unused) */
+    float *u;
+    double *partial;    /* [chunks][2]: each chunk's sum g·u and sum u·u */
+} direction_ctx;
+
+FK_INLINE void direction_chunk(void *vk, int64_t i) {
+    const direction_ctx *k = vk;
+    const adamw_ctx *a = &k->moments;
+    int64_t j0 = i * FK_TILE_ELEMENTS, j1 = j0 + FK_TILE_ELEMENTS < a->n ? j0 + FK_TILE_ELEMENTS : a->n;
+    double gu[8] = {0, 0, 0, 0, 0, 0, 0, 0}, uu[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = j0;
+    for (; j + 8 <= j1; j += 8) {
+        float m_hat[8], v_hat[8], root[8];
+#pragma omp simd
+        for (int l = 0; l < 8; l++) adamw_moments(a, j + l, &m_hat[l], &v_hat[l]);
+        adamw_sqrt8(root, v_hat);
+#pragma omp simd
+        for (int l = 0; l < 8; l++) {
+            const float u = m_hat[l] / (root[l] + a->eps);
+            k->u[j + l] = u;
+            gu[l] += (double)a->grad[j + l] * (double)u;
+            uu[l] += (double)u * (double)u;
+        }
+    }
+    for (int l = 0; j < j1; j++, l++) {
+        float m_hat, v_hat;
+        adamw_moments(a, j, &m_hat, &v_hat);
+        const float u = m_hat / (sqrtf(v_hat) + a->eps);
+        k->u[j] = u;
+        gu[l] += (double)a->grad[j] * (double)u;
+        uu[l] += (double)u * (double)u;
+    }
+    k->partial[2 * i] = fk_lanes_sum(gu);
+    k->partial[2 * i + 1] = fk_lanes_sum(uu);
+}
+
+FK_TARGET_AVX512 static void direction_avx512(void *k, int64_t i) { direction_chunk(k, i); }
+FK_TARGET_AVX2 static void direction_avx2(void *k, int64_t i) { direction_chunk(k, i); }
+static void direction_baseline(void *k, int64_t i) { direction_chunk(k, i); }
+
+fk_status fk_adam_direction(int64_t n, const float *grad, float *m, float *v, float *u,
+                            const fk_adam_direction_params *p, double dots[2]) {
+    fk_status s = fk_check_adam_direction_args(n, grad, m, v, u, p, dots);
+    if (s != FK_OK) return s;
+    fk_path path = fk_active_path();
+    if (path == FK_PATH_REFERENCE) return fk_ref_adam_direction(n, grad, m, v, u, p, dots);
+    dots[0] = dots[1] = 0.0;
+    if (n == 0) return FK_OK;
+    const int64_t chunks = (n + FK_TILE_ELEMENTS - 1) / FK_TILE_ELEMENTS;
+    double stack_partial[2 * 64];
+    double *partial = chunks <= 64 ? stack_partial : malloc((size_t)chunks * 2 * sizeof(double));
+    if (partial == NULL) return FK_ERR_SIZE; /* no memory for the chunk sums */
+    const double t = (double)p->step;
+    direction_ctx k = {{n, NULL, grad, m, v, 0.0f, p->beta1, p->beta2, 1.0f - p->beta1, 1.0f - p->beta2,
+                        (float)(1.0 / (1.0 - pow((double)p->beta1, t))),
+                        (float)(1.0 / (1.0 - pow((double)p->beta2, t))), p->eps, 0.0f, 0},
+                       u, partial};
+    fk_parallel_for(chunks, n >= FK_PARALLEL_MIN_ELEMENTS,
+                    path == FK_PATH_AVX512 ? direction_avx512
+                    : path == FK_PATH_AVX2 ? direction_avx2 : direction_baseline,
+                    &k);
+    for (int64_t i = 0; i < chunks; i++) {
+        dots[0] += partial[2 * i];
+        dots[1] += partial[2 * i + 1];
+    }
+    if (partial != stack_partial) free(partial);
     return FK_OK;
 }

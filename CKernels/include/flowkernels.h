@@ -425,6 +425,30 @@ FK_API fk_status fk_dense_backward(int64_t m, int64_t k, int64_t n,
                                    float *dx,
                                    int accumulate);
 
+/* Tangent (forward-mode derivative) of fk_dense_forward along a direction: with the input
+ * moving by dx and the parameters by (U, db),
+ *   dy (+)= act'(pre) ⊙ (dx·W^T + x·U^T + db)
+ * Two GEMMs and one fused pass (the pass runs on each row tile of the second GEMM).
+ *   x:   [m, k] (ldx >= k): the layer's input at the linearisation point
+ *   dx:  [m, k] (lddx >= k): the input's tangent, or NULL for a constant input
+ *   w:   [n, k] (ldw >= k): W (PyTorch's Linear layout)
+ *   dw:  [n, k] (lddw >= k): W's tangent U
+ *   db:  [n]: the bias's tangent, or NULL (zero)
+ *   pre: [m, n] (ld = ldy): the forward pass's pre-activation (NULL allowed for FK_ACT_IDENTITY)
+ *   dy:  [m, n] (ldy >= n): the output's tangent; must not overlap any input
+ *   accumulate: nonzero adds to dy (a residual branch); FK_ACT_IDENTITY only, else FK_ERR_ARGUMENT.
+ * Bitwise identical for any thread count on a given BLAS backend (as fk_sgemm). */
+FK_API fk_status fk_dense_tangent(int64_t m, int64_t k, int64_t n,
+                                  const float *x, int64_t ldx,
+                                  const float *dx, int64_t lddx,
+                                  const float *w, int64_t ldw,
+                                  const float *dw, int64_t lddw,
+                                  const float *db,
+                                  const float *pre,
+                                  fk_activation act,
+                                  float *dy, int64_t ldy,
+                                  int accumulate);
+
 /* The fused pass alone (for models that call fk_sgemm themselves):
  *   y[i,j] = act(y[i,j] + bias[j]) in place; pre receives the pre-activation or NULL. */
 FK_API fk_status fk_bias_activation(int64_t m, int64_t n,
@@ -518,6 +542,34 @@ FK_API fk_status fk_lion_step(int64_t n, float *param, const float *grad, float 
 FK_API fk_status fk_apply_update(int64_t n, float *param, const float *update, float lr,
                                  float weight_decay, int32_t flags);
 
+/* Adam's preconditioned direction, for optimizers that choose the step size themselves
+ * (AdamQLR: Clarke, Su & Hernández-Lobato, ICML 2024). Per element, with t = params->step:
+ *   m = beta1·m + (1 - beta1)·g,   v = beta2·v + (1 - beta2)·g^2
+ *   u = m_hat / (sqrt(v_hat) + eps)          (the Adam direction is d = -u)
+ * and the two sums the step size needs, in double:
+ *   dots[0] = sum_j g_j·u_j   (= -g^T d)      dots[1] = sum_j u_j^2   (= |d|^2)
+ * The sums run over fixed chunks of the vector, added in chunk order: bitwise identical for any
+ * thread count. Then fk_apply_update(n, param, u, alpha, weight_decay, flags) makes the step. */
+typedef struct fk_adam_direction_params {
+    float beta1;         /* first-moment decay, in [0, 1) */
+    float beta2;         /* second-moment decay, in [0, 1) */
+    float eps;           /* denominator guard, finite and > 0 */
+    int64_t step;        /* this update's number t >= 1, for bias correction */
+} fk_adam_direction_params;
+
+/* One moment update and direction.
+ *   n:    number of parameters (>= 0; 0 gives dots = {0, 0})
+ *   grad: [n] gradient, read only
+ *   m, v: [n] moments (zero before the first step), updated
+ *   u:    [n] receives the direction's negative, m_hat/(sqrt(v_hat) + eps)
+ *   p:    hyperparameters and step, read only
+ *   dots: [2] receives sum g·u and sum u·u
+ * The four vectors must not overlap (FK_ERR_ALIAS). Errors: p or dots NULL, or a vector NULL
+ * with n > 0 -> FK_ERR_NULL; n < 0 -> FK_ERR_SIZE; a hyperparameter outside its domain or
+ * step < 1 -> FK_ERR_ARGUMENT. Nothing is written on error. */
+FK_API fk_status fk_adam_direction(int64_t n, const float *grad, float *m, float *v, float *u,
+                                   const fk_adam_direction_params *p, double dots[2]);
+
 /* ---------------------------------------------------------------------------------------------
  * Scalar references (test oracles): same arguments and semantics as the kernels above,
  * straight serial loops with double-precision arithmetic, no SIMD, no threads.
@@ -571,10 +623,17 @@ FK_API fk_status fk_ref_dense_backward(int64_t m, int64_t k, int64_t n,
                                        const float *pre, fk_activation act,
                                        const float *dy, int64_t ldy, float *dz,
                                        float *dw, float *db, float *dx, int accumulate);
+FK_API fk_status fk_ref_dense_tangent(int64_t m, int64_t k, int64_t n,
+                                      const float *x, int64_t ldx, const float *dx, int64_t lddx,
+                                      const float *w, int64_t ldw, const float *dw, int64_t lddw,
+                                      const float *db, const float *pre, fk_activation act,
+                                      float *dy, int64_t ldy, int accumulate);
 FK_API fk_status fk_ref_adamw_step(int64_t n, float *param, const float *grad, float *m, float *v,
                                    const fk_adamw_params *p);
 FK_API fk_status fk_ref_lion_step(int64_t n, float *param, const float *grad, float *m,
                                   const fk_lion_params *p);
+FK_API fk_status fk_ref_adam_direction(int64_t n, const float *grad, float *m, float *v, float *u,
+                                       const fk_adam_direction_params *p, double dots[2]);
 FK_API fk_status fk_ref_apply_update(int64_t n, float *param, const float *update, float lr,
                                      float weight_decay, int32_t flags);
 

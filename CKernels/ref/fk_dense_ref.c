@@ -92,3 +92,24 @@ fk_status fk_ref_dense_backward(int64_t m, int64_t k, int64_t n, const float *x,
             }
     return FK_OK;
 }
+
+fk_status fk_ref_dense_tangent(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
+                               const float *dx, int64_t lddx, const float *w, int64_t ldw,
+                               const float *dw, int64_t lddw, const float *db, const float *pre,
+                               fk_activation act, float *dy, int64_t ldy, int accumulate) {
+    fk_status s = fk_check_dense_tangent(m, k, n, x, ldx, dx, lddx, w, ldw, dw, lddw, db, pre, act,
+                                         dy, ldy, accumulate);
+    if (s != FK_OK) return s;
+    /* dy[i, j] (+)= act'(pre[i, j]) · (sum_p dx[i, p]·W[j, p] + x[i, p]·U[j, p] + db[j]) */
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double z = db ? (double)db[j] : 0.0;
+            for (int64_t p = 0; p < k; p++) {
+                if (dx) z += (double)dx[i * lddx + p] * (double)w[j * ldw + p];
+                z += (double)x[i * ldx + p] * (double)dw[j * lddw + p];
+            }
+            double g = act == FK_ACT_IDENTITY ? 1.0 : ref_act_grad((double)pre[i * ldy + j], act);
+            dy[i * ldy + j] = (float)(accumulate ? (double)dy[i * ldy + j] + g * z : g * z);
+        }
+    return FK_OK;
+}

@@ -303,6 +303,98 @@ static void check_backward_bad_arguments(void) {
     CHECK_STATUS(fk_ref_dense_backward(2, 3, 4, x, 3, w, 3, pre, FK_ACT_SILU, dy, 4, dz, x, db, dx, 0), FK_ERR_ALIAS);
 }
 
+/* ---- Tangent ---------------------------------------------------------------------------------- */
+
+static void check_tangent_shape(dims d, fk_activation act, int with_dx, int with_db, int accumulate) {
+    int64_t m = d.m, k = d.k, n = d.n, ldx = k + 1, lddx = k + 3, ldw = k + 2, lddw = k, ldy = n + 1;
+    float *x = alloc_scaled(m * ldx, 71, 1.0f), *dx = with_dx ? alloc_scaled(m * lddx, 72, 1.0f) : NULL;
+    float *w = alloc_scaled(n * ldw, 73, 0.5f), *dw = alloc_scaled(n * lddw, 74, 0.5f);
+    float *db = with_db ? alloc_scaled(n, 75, 1.0f) : NULL, *pre = alloc_scaled(m * ldy, 76, 4.0f);
+    float *dy = fk_test_alloc(m * ldy, 77), *dyr = fk_test_alloc(m * ldy, 77);
+    const float *p = act == FK_ACT_IDENTITY ? NULL : pre;
+    CHECK_STATUS(fk_dense_tangent(m, k, n, x, ldx, dx, lddx, w, ldw, dw, lddw, db, p, act, dy, ldy, accumulate), FK_OK);
+    CHECK_STATUS(fk_ref_dense_tangent(m, k, n, x, ldx, dx, lddx, w, ldw, dw, lddw, db, p, act, dyr, ldy, accumulate), FK_OK);
+    double e = fk_test_relerr(dy, dyr, m, n, ldy);
+    if (!(e <= GEMM_TOL))
+        fprintf(stderr, "  tangent %lldx%lldx%lld act %d dx %d db %d acc %d: relerr %g\n", (long long)m,
+                (long long)k, (long long)n, act, with_dx, with_db, accumulate, e);
+    CHECK(e <= GEMM_TOL);
+    /* Padding columns untouched. */
+    int pad_ok = 1;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = n; j < ldy; j++) pad_ok &= memcmp(&dy[i * ldy + j], &dyr[i * ldy + j], 4) == 0;
+    CHECK(pad_ok);
+    free(x); free(dx); free(w); free(dw); free(db); free(pre); free(dy); free(dyr);
+}
+
+/* The tangent is the derivative: (f(x + h·dx; W + h·U, b + h·db) - f(x - h·dx; ...)) / 2h. */
+static void check_tangent_finite_differences(void) {
+    const int m = 5, k = 4, n = 3;
+    for (int a = 0; a < 3; a++) {
+        float *x = alloc_scaled(m * k, 81, 1.0f), *dx = alloc_scaled(m * k, 82, 1.0f);
+        float *w = alloc_scaled(n * k, 83, 1.0f), *dw = alloc_scaled(n * k, 84, 1.0f);
+        float *b = alloc_scaled(n, 85, 1.0f), *db = alloc_scaled(n, 86, 1.0f);
+        float pre[15], y[15], dy[15];
+        CHECK_STATUS(fk_dense_forward(m, k, n, x, k, w, k, b, ACTS[a], y, n, pre), FK_OK);
+        CHECK_STATUS(fk_dense_tangent(m, k, n, x, k, dx, k, w, k, dw, k, db, pre, ACTS[a], dy, n, 0), FK_OK);
+        double worst = 0, h = 1e-5;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double f[2];
+                for (int side = 0; side < 2; side++) {
+                    double s = side ? -h : h, z = (double)b[j] + s * (double)db[j];
+                    for (int q = 0; q < k; q++)
+                        z += ((double)x[i * k + q] + s * dx[i * k + q]) * ((double)w[j * k + q] + s * dw[j * k + q]);
+                    f[side] = act_d(z, ACTS[a]);
+                }
+                double fd = (f[0] - f[1]) / (2 * h), err = fabs(fd - (double)dy[i * n + j]) / (1 + fabs(fd));
+                if (err > worst) worst = err;
+            }
+        CHECK(worst <= 1e-5);
+        free(x); free(dx); free(w); free(dw); free(b); free(db);
+    }
+}
+
+static void check_tangent_threads_and_nonfinite(void) {
+    int64_t m = 4099, k = 16, n = 300;
+    float *x = alloc_scaled(m * k, 91, 1.0f), *dx = alloc_scaled(m * k, 92, 1.0f);
+    float *w = alloc_scaled(n * k, 93, 1.0f), *dw = alloc_scaled(n * k, 94, 1.0f), *db = alloc_scaled(n, 95, 1.0f);
+    float *pre = alloc_scaled(m * n, 96, 3.0f), *d1 = fk_test_alloc(m * n, 0), *d2 = fk_test_alloc(m * n, 0);
+    pre[5] = NAN; pre[n + 7] = INFINITY; dx[3] = NAN;
+    for (int a = 0; a < 3; a++) {
+        fk_set_num_threads(1);
+        CHECK_STATUS(fk_dense_tangent(m, k, n, x, k, dx, k, w, k, dw, k, db, pre, ACTS[a], d1, n, 0), FK_OK);
+        fk_set_num_threads(2);
+        CHECK_STATUS(fk_dense_tangent(m, k, n, x, k, dx, k, w, k, dw, k, db, pre, ACTS[a], d2, n, 0), FK_OK);
+        CHECK(fk_test_same_bits(d1, d2, m * n));
+        CHECK(isnan(d1[0]));                         /* row 0 reads the NaN of dx */
+        if (ACTS[a] != FK_ACT_IDENTITY) CHECK(isnan(d1[n + 7]) || isinf(d1[n + 7]) || d1[n + 7] == d1[n + 7]);
+        CHECK(isfinite(d1[2 * n + 1]));               /* a row without NaN/Inf stays finite */
+    }
+    free(x); free(dx); free(w); free(dw); free(db); free(pre); free(d1); free(d2);
+}
+
+static void check_tangent_bad_arguments(void) {
+    float x[64] = {0}, dx[64] = {0}, w[64] = {0}, dw[64] = {0}, db[8] = {0}, pre[64] = {0}, dy[64];
+    /* m = 2, k = 3, n = 4 */
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, dx, 3, w, 3, dw, 3, db, pre, FK_ACT_SILU, dy, 4, 0), FK_OK);
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, NULL, 0, w, 3, dw, 3, NULL, NULL, FK_ACT_IDENTITY, dy, 4, 1), FK_OK);
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, dx, 3, w, 3, dw, 3, db, pre, 9, dy, 4, 0), FK_ERR_ARGUMENT);
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, dx, 3, w, 3, dw, 3, db, pre, FK_ACT_SILU, dy, 4, 1), FK_ERR_ARGUMENT);
+    CHECK_STATUS(fk_dense_tangent(-2, 3, 4, x, 3, dx, 3, w, 3, dw, 3, db, pre, FK_ACT_SILU, dy, 4, 0), FK_ERR_SIZE);
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, dx, 3, w, 3, dw, 3, db, NULL, FK_ACT_SILU, dy, 4, 0), FK_ERR_NULL);
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, dx, 3, w, 3, NULL, 3, db, pre, FK_ACT_SILU, dy, 4, 0), FK_ERR_NULL);
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, dx, 3, w, 3, dw, 3, db, pre, FK_ACT_SILU, NULL, 4, 0), FK_ERR_NULL);
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, dx, 2, w, 3, dw, 3, db, pre, FK_ACT_SILU, dy, 4, 0), FK_ERR_STRIDE);
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, dx, 3, w, 3, dw, 3, db, pre, FK_ACT_SILU, dx + 1, 4, 0), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, dx, 3, w, 3, dw, 3, db, pre, FK_ACT_SILU, pre, 4, 0), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_ref_dense_tangent(2, 3, 4, x, 3, dx, 3, w, 3, dw, 3, db, pre, FK_ACT_SILU, x, 4, 0), FK_ERR_ALIAS);
+    /* Nothing written on error. */
+    dy[0] = 7.0f;
+    CHECK_STATUS(fk_dense_tangent(2, 3, 4, x, 3, dx, 3, w, 3, dw, 3, db, NULL, FK_ACT_GELU, dy, 4, 0), FK_ERR_NULL);
+    CHECK(dy[0] == 7.0f);
+}
+
 int main(void) {
     printf("blas %s (%s) kernel '%s', simd %s\n", fk_blas_name(), fk_blas_path(), fk_blas_kernel(), fk_simd_path());
     const char *expect = getenv("FK_TEST_EXPECT_BLAS");
@@ -321,5 +413,14 @@ int main(void) {
     check_accumulate();
     check_backward_threads();
     check_backward_bad_arguments();
+    for (int s = 0; s < NSHAPES; s++)
+        for (int a = 0; a < 3; a++) {
+            check_tangent_shape(SHAPES[s], ACTS[a], 1, 1, 0);
+            check_tangent_shape(SHAPES[s], ACTS[a], (s + a) % 2, (s + a + 1) % 2, 0);
+            if (ACTS[a] == FK_ACT_IDENTITY) check_tangent_shape(SHAPES[s], ACTS[a], s % 2, 1, 1);
+        }
+    check_tangent_finite_differences();
+    check_tangent_threads_and_nonfinite();
+    check_tangent_bad_arguments();
     return fk_test_done();
 }

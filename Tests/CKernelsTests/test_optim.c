@@ -1,4 +1,4 @@
-/* test_optim.c — fk_adamw_step, fk_lion_step and fk_apply_update against their references (plain and cautious, several steps) at sizes
+/* test_optim.c — fk_adamw_step, fk_lion_step, fk_apply_update and fk_adam_direction against their references (plain and cautious, several steps) at sizes
  * 0, 1, 7, 1023 and 1<<20 on every SIMD path of this CPU, thread-count invariance, the cautious
  * mask on ties, NaN/Inf propagation and bad arguments. */
 #include "fk_test.h"
@@ -277,6 +277,79 @@ static void check_lion_bad_arguments(void) {
     CHECK(a[0] == 3.0f);
 }
 
+/* ---- Adam direction (AdamQLR) ---------------------------------------------------------------- */
+
+static void check_direction_against_reference(int64_t n) {
+    float *m = fk_test_alloc(n, 41), *v = fk_test_alloc(n, 42), *u = fk_test_alloc(n, 43), *ur = fk_test_alloc(n, 43);
+    for (int64_t j = 0; j < n; j++) v[j] = v[j] * v[j] * 0.01f;
+    float *rm = fk_test_copy(m, n), *rv = fk_test_copy(v, n);
+    for (int64_t step = 1; step <= 3; step++) {
+        float *g = fk_test_alloc(n, 50 + (uint64_t)step);
+        fk_adam_direction_params p = {0.9f, 0.999f, 1e-8f, step};
+        double dots[2] = {-1, -1}, rdots[2] = {-2, -2};
+        CHECK_STATUS(fk_adam_direction(n, g, m, v, u, &p, dots), FK_OK);
+        CHECK_STATUS(fk_ref_adam_direction(n, g, rm, rv, ur, &p, rdots), FK_OK);
+        CHECK(fk_test_relerr(u, ur, 1, n, n) <= 1e-6);
+        /* g·u cancels (random signs): the error is relative to the sum of |g·u|. */
+        double scale = 0;
+        for (int64_t j = 0; j < n; j++) scale += fabs((double)g[j] * (double)ur[j]);
+        CHECK(fabs(dots[0] - rdots[0]) <= 1e-6 * scale);
+        CHECK(fabs(dots[1] - rdots[1]) <= 1e-6 * rdots[1]);
+        free(g);
+    }
+    CHECK(fk_test_relerr(m, rm, 1, n, n) <= 1e-6);
+    CHECK(fk_test_relerr(v, rv, 1, n, n) <= 1e-6);
+    free(m); free(v); free(u); free(ur); free(rm); free(rv);
+}
+
+static void check_direction_threads(int64_t n) {
+    float *g = fk_test_alloc(n, 44), *m1 = fk_test_alloc(n, 45), *v1 = fk_test_alloc(n, 46);
+    for (int64_t j = 0; j < n; j++) v1[j] = fabsf(v1[j]);
+    float *m2 = fk_test_copy(m1, n), *v2 = fk_test_copy(v1, n), *u1 = fk_test_alloc(n, 0), *u2 = fk_test_alloc(n, 0);
+    fk_adam_direction_params p = {0.9f, 0.99f, 1e-8f, 4};
+    double d1[2], d2[2];
+    fk_set_num_threads(1);
+    CHECK_STATUS(fk_adam_direction(n, g, m1, v1, u1, &p, d1), FK_OK);
+    fk_set_num_threads(2);
+    CHECK_STATUS(fk_adam_direction(n, g, m2, v2, u2, &p, d2), FK_OK);
+    CHECK(fk_test_same_bits(u1, u2, n) && fk_test_same_bits(m1, m2, n) && fk_test_same_bits(v1, v2, n));
+    CHECK(memcmp(d1, d2, sizeof d1) == 0);
+    free(g); free(m1); free(v1); free(m2); free(v2); free(u1); free(u2);
+}
+
+static void check_direction_nonfinite_and_arguments(void) {
+    float g[16], m[16] = {0}, v[16] = {0}, u[16];
+    fk_test_fill(g, 16, 47);
+    g[3] = NAN;
+    fk_adam_direction_params p = {0.9f, 0.999f, 1e-8f, 1};
+    double dots[2];
+    CHECK_STATUS(fk_adam_direction(16, g, m, v, u, &p, dots), FK_OK);
+    CHECK(isnan(u[3]) && isnan(dots[0]) && isnan(dots[1]) && isfinite(u[2]) && isfinite(u[4]));
+    /* u = g/(|g| + eps) on the first step: g·u = |g| (sum 10.251), u·u = 1 where g != 0 (8 of 9). */
+    float g2[9] = {0.5f, -0.5f, 2.0f, 0.0f, -1e-3f, 3.0f, -3.0f, 1.0f, 0.25f}, m2[9] = {0}, v2[9] = {0}, u2[9];
+    CHECK_STATUS(fk_adam_direction(9, g2, m2, v2, u2, &p, dots), FK_OK);
+    CHECK(fabs(dots[0] - 10.251) < 1e-5 && fabs(dots[1] - 8.0) < 1e-4);
+    /* Bad arguments; nothing written on error. */
+    fk_adam_direction_params bad = p;
+    u2[0] = 5.0f;
+    CHECK_STATUS(fk_adam_direction(9, g2, m2, v2, u2, NULL, dots), FK_ERR_NULL);
+    CHECK_STATUS(fk_adam_direction(9, g2, m2, v2, u2, &p, NULL), FK_ERR_NULL);
+    CHECK_STATUS(fk_adam_direction(9, NULL, m2, v2, u2, &p, dots), FK_ERR_NULL);
+    CHECK_STATUS(fk_adam_direction(9, g2, m2, v2, NULL, &p, dots), FK_ERR_NULL);
+    CHECK_STATUS(fk_adam_direction(-1, g2, m2, v2, u2, &p, dots), FK_ERR_SIZE);
+    CHECK_STATUS(fk_adam_direction(9, g2, m2, m2 + 3, u2, &p, dots), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_adam_direction(9, g2, m2, v2, g2, &p, dots), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_ref_adam_direction(9, g2, m2, v2, v2, &p, dots), FK_ERR_ALIAS);
+    bad = p; bad.beta1 = 1.0f; CHECK_STATUS(fk_adam_direction(9, g2, m2, v2, u2, &bad, dots), FK_ERR_ARGUMENT);
+    bad = p; bad.beta2 = NAN;  CHECK_STATUS(fk_adam_direction(9, g2, m2, v2, u2, &bad, dots), FK_ERR_ARGUMENT);
+    bad = p; bad.eps = 0.0f;   CHECK_STATUS(fk_adam_direction(9, g2, m2, v2, u2, &bad, dots), FK_ERR_ARGUMENT);
+    bad = p; bad.step = 0;     CHECK_STATUS(fk_adam_direction(9, g2, m2, v2, u2, &bad, dots), FK_ERR_ARGUMENT);
+    CHECK(u2[0] == 5.0f);
+    dots[0] = dots[1] = 3.0;
+    CHECK_STATUS(fk_adam_direction(0, NULL, NULL, NULL, NULL, &p, dots), FK_OK);
+    CHECK(dots[0] == 0.0 && dots[1] == 0.0);
+}
+
 int main(void) {
     for (int p = 0; p < (int)(sizeof(FK_TEST_PATHS) / sizeof(FK_TEST_PATHS[0])); p++) {
         if (fk_set_simd_path(FK_TEST_PATHS[p]) != FK_OK) continue; /* not on this CPU */
@@ -295,6 +368,11 @@ int main(void) {
         check_nonfinite();
         check_lion_ties();
         check_lion_nonfinite();
+        for (int s = 0; s < NSIZES; s++) {
+            check_direction_against_reference(SIZES[s]);
+            check_direction_threads(SIZES[s]);
+        }
+        check_direction_nonfinite_and_arguments();
     }
     fk_set_simd_path("auto");
     check_bad_arguments();
