@@ -12,7 +12,7 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train an MLP velocity model (flow matching; AdamW, Lion or Muon with cautious weight decay) and save it as safetensors.",
+        abstract: "Train an MLP velocity model (flow matching; AdamW, AdamQLR, Lion or Muon with cautious weight decay) and save it as safetensors.",
         discussion: """
             Data: a built-in dataset (--dataset, default eight-gaussians) or --data X.npy [--labels y.npy]. \
             A stratified --held-out fraction is kept out of training; at the end the model is sampled \
@@ -44,12 +44,12 @@ struct TrainCommand: ParsableCommand {
     // MARK: Optimization
     @Option(parsing: .unconditional, help: "Optimizer steps (the length of the learning-rate schedule).") var steps: Int = 2000
     @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Examples per step.") var batchSize: Int = 512
-    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Peak learning rate (default: 1e-3 for adamw, 3e-4 for lion, 0.02 for muon).") var learningRate: Float?
+    @Option(name: .customLong("lr"), parsing: .unconditional, help: "Peak learning rate (default: 1e-3 for adamw, 3e-4 for lion, 0.02 for muon; adamqlr chooses its own step and ignores it).") var learningRate: Float?
     @Option(name: .customLong("warmup"), parsing: .unconditional, help: "Linear warm-up steps.") var warmup: Int = 100
     @Option(name: .customLong("lr-floor"), parsing: .unconditional, help: "The cosine ends at this fraction of the peak learning rate.") var lrFloor: Float = 0.1
     @Option(name: .customLong("sigma-sampling"), help: "σ per example: logit-normal (default) or uniform.") var sigmaSampling: String = "logit-normal"
     @Option(name: .customLong("label-dropout"), parsing: .unconditional, help: "Probability of training a label as the null class.") var labelDropout: Float = 0.1
-    @Option(help: "The optimizer: adamw, lion or muon (Muon for the weight matrices, AdamW at lr/10 for the rest).") var optimizer: String = "adamw"
+    @Option(help: "The optimizer: adamw, adamqlr, lion or muon (Muon for the weight matrices, AdamW at lr/10 for the rest).") var optimizer: String = "adamw"
     @Option(name: .customLong("weight-decay"), parsing: .unconditional, help: "Decoupled weight decay λ (default: 0.01 for adamw and muon, 0.1 for lion).") var weightDecay: Float?
     @Flag(name: .customLong("cautious-wd"), inversion: .prefixedNo, help: "Cautious weight decay: decay only where sign(update) = sign(param).")
     var cautiousWeightDecay = true
@@ -79,8 +79,8 @@ struct TrainCommand: ParsableCommand {
         guard ["logit-normal", "uniform"].contains(sigmaSampling) else {
             throw ValidationError("--sigma-sampling must be logit-normal or uniform, got '\(sigmaSampling)'")
         }
-        guard ["adamw", "lion", "muon"].contains(optimizer) else {
-            throw ValidationError("--optimizer must be adamw, lion or muon, got '\(optimizer)'")
+        guard ["adamw", "adamqlr", "lion", "muon"].contains(optimizer) else {
+            throw ValidationError("--optimizer must be adamw, adamqlr, lion or muon, got '\(optimizer)'")
         }
         guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be >= 0") }
         if checkpointEvery > 0 && checkpoint == nil { throw ValidationError("--checkpoint-every needs --checkpoint") }
@@ -166,6 +166,7 @@ struct TrainCommand: ParsableCommand {
         switch optimizer {
         case "lion": (3e-4, Lion.Hyperparameters().weightDecay)
         case "muon": (0.02, Muon.Hyperparameters().weightDecay)
+        case "adamqlr": (1e-3, AdamQLR.Hyperparameters().weightDecay)
         default: (1e-3, AdamW.Hyperparameters().weightDecay)
         }
     }
@@ -175,6 +176,7 @@ struct TrainCommand: ParsableCommand {
         switch optimizer {
         case "lion": return .lion(Lion.Hyperparameters(weightDecay: decay, cautious: cautiousWeightDecay))
         case "muon": return .muon(Muon.Hyperparameters(weightDecay: decay, cautious: cautiousWeightDecay))
+        case "adamqlr": return .adamQLR(AdamQLR.Hyperparameters(weightDecay: decay, cautious: cautiousWeightDecay))
         default: return .adamW(AdamW.Hyperparameters(weightDecay: decay, cautious: cautiousWeightDecay))
         }
     }

@@ -6,10 +6,9 @@ import Darwin
 import Testing
 @testable import FlowGuide
 
-/// The flow-matching loss of ``MLPArchitecture``'s documented network, in Double throughout
+/// The velocities of ``MLPArchitecture``'s documented network, `[rows][D]`, in Double throughout
 /// (Double parameters, no kernels): the oracle for finite differences.
-private func referenceLoss(_ a: MLPArchitecture, _ p: [Double], x: Matrix, sigma: [Float], labels: [Int],
-                           target: Matrix) -> Double {
+func referenceVelocities(_ a: MLPArchitecture, _ p: [Double], x: Matrix, sigma: [Float], labels: [Int]) -> [[Double]] {
     let offset = Dictionary(uniqueKeysWithValues: a.tensors.map { ($0.name, $0.offset) })
     func linear(_ input: [Double], _ name: String, out: Int) -> [Double] {
         let w = offset["\(name).weight"]!, b = offset["\(name).bias"]!
@@ -20,9 +19,8 @@ private func referenceLoss(_ a: MLPArchitecture, _ p: [Double], x: Matrix, sigma
         }
     }
     func silu(_ v: [Double]) -> [Double] { v.map { $0 / (1 + exp(-$0)) } }
-    var sum = 0.0
     var features = [Float](repeating: 0, count: a.sigmaFeatures)
-    for r in 0..<x.rows {
+    return (0..<x.rows).map { r in
         features.withUnsafeMutableBufferPointer { a.sigmaFeatures(sigma[r], into: $0.baseAddress!) }
         let label = labels[r] < 0 ? a.classCount : labels[r]
         let emb = (0..<a.classFeatures).map { p[offset["class_embedding.weight"]! + label * a.classFeatures + $0] }
@@ -32,7 +30,15 @@ private func referenceLoss(_ a: MLPArchitecture, _ p: [Double], x: Matrix, sigma
             let u = linear(silu(linear(h, "blocks.\(b).0", out: a.width)), "blocks.\(b).1", out: a.width)
             h = zip(h, u).map(+)
         }
-        let v = linear(h, "output", out: a.dimension)
+        return linear(h, "output", out: a.dimension)
+    }
+}
+
+/// The flow-matching loss (mean squared error over all values) of ``referenceVelocities``.
+private func referenceLoss(_ a: MLPArchitecture, _ p: [Double], x: Matrix, sigma: [Float], labels: [Int],
+                           target: Matrix) -> Double {
+    var sum = 0.0
+    for (r, v) in referenceVelocities(a, p, x: x, sigma: sigma, labels: labels).enumerated() {
         for j in 0..<a.dimension {
             let d = v[j] - Double(target[r, j])
             sum += d * d

@@ -8,7 +8,8 @@ import Testing
 
 /// The Trainer with each optimizer: it learns, resumes bit for bit, and ignores the thread count.
 @Suite struct OptimizerTrainingTests {
-    static let optimizers: [(OptimizerConfiguration, Float)] = [(.adamW, 1e-2), (.lion, 2e-3), (.muon, 0.03)]
+    static let optimizers: [(OptimizerConfiguration, Float)] = [(.adamW, 1e-2), (.lion, 2e-3), (.muon, 0.03),
+                                                                (.adamQLR, 0)]  // AdamQLR picks its own step
 
     let architecture = MLPArchitecture(dimension: 2, classCount: 8, width: 32, depth: 1, sigmaFeatures: 8,
                                        classFeatures: 4)
@@ -53,6 +54,7 @@ import Testing
         // Without the optimizer state the run differs (so the check above can fail).
         var fresh = saved
         fresh.optimizerState = [:]
+        fresh.optimizerScalars = [:]
         fresh.optimizerStepCount = 0
         var amnesiac = try Trainer(resuming: fresh)
         try amnesiac.train(on: data, labels: labels, steps: 14)

@@ -30,6 +30,16 @@ extension MLPVelocityModel {
         }
         let tape = tapes.take(rows: x.rows, architecture: architecture)
         defer { tapes.put(tape) }
+        return try lossAndGradient(x: x, sigma: sigma, labels: labels, target: target, gradient: &gradient, tape: tape)
+    }
+
+    /// ``lossAndGradient(x:sigma:labels:target:into:)`` with the caller's tape (arguments already
+    /// validated). Afterwards the tape holds the forward pass at ``parameters`` (z, h, t, pre),
+    /// which ``tangent(labels:rows:direction:tape:)`` linearises around.
+    func lossAndGradient(x: Matrix, sigma: [Float], labels: [Int], target: Matrix, gradient: inout [Float],
+                         tape: MLPTape) throws(KernelError) -> Double {
+        let name = "MLPVelocityModel.lossAndGradient"
+        tape.reserve(rows: x.rows, architecture: architecture)
         var loss = 0.0
         let status: fk_status = parameters.withUnsafeBufferPointer { pp in
             gradient.withUnsafeMutableBufferPointer { gp in
@@ -68,7 +78,7 @@ extension MLPVelocityModel {
     }
 
     /// The backward pass from `tape.dv = ∂loss/∂v`, writing every tensor of `gradient`.
-    private func backward(labels: [Int], rows: Int, parameters p: UnsafePointer<Float>, tape t: MLPTape.Pointers,
+    func backward(labels: [Int], rows: Int, parameters p: UnsafePointer<Float>, tape t: MLPTape.Pointers,
                           gradient g: UnsafeMutablePointer<Float>) -> fk_status {
         let a = architecture, o = offsets
         let (m, w64, din) = (Int64(rows), Int64(a.width), Int64(a.inputWidth))
@@ -128,7 +138,8 @@ final class MLPTape: MLPScratch, @unchecked Sendable {
     private var dt: [Float] = []          // [rows, W]: ∂loss/∂t_b, then ∂loss/∂(pre_b)
     private var dx: [Float] = []          // [rows, W]: a block branch's ∂loss/∂h_b
     private var dEmbedding: [Float] = []  // [rows, E]
-    private var rows = 0
+    private var zdot: [Float] = []        // [rows, D+F+E]: the input's tangent (tangent pass)
+    private(set) var rows = 0
 
     init() {}
 
@@ -144,11 +155,12 @@ final class MLPTape: MLPScratch, @unchecked Sendable {
         dt = [Float](repeating: 0, count: slice)
         dx = [Float](repeating: 0, count: slice)
         dEmbedding = [Float](repeating: 0, count: n * a.classFeatures)
+        zdot = [Float](repeating: 0, count: n * a.inputWidth)
         self.rows = n
     }
 
     struct Pointers {
-        let z, h, t, pre, dv, dh, dt, dx, dEmbedding: UnsafeMutablePointer<Float>
+        let z, h, t, pre, dv, dh, dt, dx, dEmbedding, zdot: UnsafeMutablePointer<Float>
     }
 
     /// Calls `body` with the base addresses of every buffer.
@@ -162,10 +174,13 @@ final class MLPTape: MLPScratch, @unchecked Sendable {
                                 dt.withUnsafeMutableBufferPointer { dt in
                                     dx.withUnsafeMutableBufferPointer { dx in
                                         dEmbedding.withUnsafeMutableBufferPointer { de in
-                                            body(Pointers(z: z.baseAddress!, h: h.baseAddress!, t: t.baseAddress!,
-                                                          pre: pre.baseAddress!, dv: dv.baseAddress!,
-                                                          dh: dh.baseAddress!, dt: dt.baseAddress!,
-                                                          dx: dx.baseAddress!, dEmbedding: de.baseAddress!))
+                                            zdot.withUnsafeMutableBufferPointer { zd in
+                                                body(Pointers(z: z.baseAddress!, h: h.baseAddress!, t: t.baseAddress!,
+                                                              pre: pre.baseAddress!, dv: dv.baseAddress!,
+                                                              dh: dh.baseAddress!, dt: dt.baseAddress!,
+                                                              dx: dx.baseAddress!, dEmbedding: de.baseAddress!,
+                                                              zdot: zd.baseAddress!))
+                                            }
                                         }
                                     }
                                 }

@@ -10,7 +10,8 @@
 ///   calls).
 ///
 /// The batch and gradient buffers are allocated once; with AdamW or Lion a training step
-/// allocates nothing in the steady state (Muon allocates its small Newton–Schulz matrices).
+/// allocates nothing in the steady state (Muon allocates its small Newton–Schulz matrices,
+/// AdamQLR its trial parameters and the trial forward pass's output).
 public struct Trainer: Sendable {
     public let configuration: TrainingConfiguration
     /// The model being trained (its ``MLPVelocityModel/parameters`` are updated in place).
@@ -21,6 +22,8 @@ public struct Trainer: Sendable {
     public private(set) var step: Int
     private var batch: FlowMatchingBatch
     private var gradient: [Float]
+    /// The forward tape kept for optimizers that linearise around it (AdamQLR).
+    private let tape = MLPTape()
 
     /// Starts a run at step 0 from `model` (e.g. ``MLPVelocityModel/init(architecture:seed:)``).
     public init(model: MLPVelocityModel, configuration: TrainingConfiguration) throws(KernelError) {
@@ -42,7 +45,8 @@ public struct Trainer: Sendable {
                                   + "the configuration makes \"\(optimizer.name)\"")
         }
         guard state.step >= 0 else { throw KernelError(.invalidArgument, "Trainer: state step \(state.step) < 0") }
-        try optimizer.restore(state: state.optimizerState, stepCount: state.optimizerStepCount)
+        try optimizer.restore(state: state.optimizerState, scalars: state.optimizerScalars,
+                              stepCount: state.optimizerStepCount)
         if let n = state.optimizerState.values.first?.count, n != state.parameters.count {
             throw KernelError(.shapeMismatch,
                               "Trainer: optimizer state of \(n) values for \(state.parameters.count) parameters")
@@ -54,7 +58,7 @@ public struct Trainer: Sendable {
     public var state: TrainingState {
         TrainingState(configuration: configuration, architecture: model.architecture, parameters: model.parameters,
                       optimizerName: optimizer.name, optimizerState: optimizer.state,
-                      optimizerStepCount: optimizer.stepCount, step: step)
+                      optimizerScalars: optimizer.scalarState, optimizerStepCount: optimizer.stepCount, step: step)
     }
 
     /// Makes up to `steps` training steps on `data` (`[N, D]`, finite) with class `labels` (N
@@ -76,13 +80,22 @@ public struct Trainer: Sendable {
             if let shouldStop, shouldStop() { break }
             try batch.draw(step: step, from: data, labels: labels, seed: configuration.seed,
                            sigmaSampling: configuration.sigmaSampling, labelDropout: configuration.labelDropout)
-            let loss = try model.lossAndGradient(x: batch.input, sigma: batch.sigma, labels: batch.labels,
-                                                 target: batch.target, into: &gradient)
-            guard loss.isFinite else {
-                throw KernelError(.invalidArgument, "Trainer: the loss is \(loss) at step \(step) (the run diverged)")
-            }
             let learningRate = configuration.learningRate(atStep: step)
-            try optimizer.step(parameters: &model.parameters, gradient: gradient, learningRate: learningRate)
+            let loss: Double
+            if optimizer.usesMinibatchObjective {
+                loss = try model.lossAndGradient(x: batch.input, sigma: batch.sigma, labels: batch.labels,
+                                                 target: batch.target, gradient: &gradient, tape: tape)
+                try checkFinite(loss)
+                var objective = MLPMinibatchObjective(model: model, x: batch.input, sigma: batch.sigma,
+                                                      labels: batch.labels, target: batch.target, tape: tape)
+                try optimizer.step(parameters: &model.parameters, gradient: gradient, loss: loss,
+                                   learningRate: learningRate, objective: &objective)
+            } else {
+                loss = try model.lossAndGradient(x: batch.input, sigma: batch.sigma, labels: batch.labels,
+                                                 target: batch.target, into: &gradient)
+                try checkFinite(loss)
+                try optimizer.step(parameters: &model.parameters, gradient: gradient, learningRate: learningRate)
+            }
             step += 1
             done += 1
             if let progress {
@@ -94,6 +107,12 @@ public struct Trainer: Sendable {
             }
         }
         return done
+    }
+
+    private func checkFinite(_ loss: Double) throws(KernelError) {
+        guard loss.isFinite else {
+            throw KernelError(.invalidArgument, "Trainer: the loss is \(loss) at step \(step) (the run diverged)")
+        }
     }
 
     private func validate(data: Matrix, labels: [Int], steps: Int) throws(KernelError) {
@@ -142,18 +161,22 @@ public struct TrainingState: Codable, Hashable, Sendable {
     public var optimizerName: String
     /// ``Optimizer/state``: named vectors with one value per parameter.
     public var optimizerState: [String: [Float]]
+    /// ``Optimizer/scalarState`` (e.g. AdamQLR's damping).
+    public var optimizerScalars: [String: Double]
     /// ``Optimizer/stepCount``.
     public var optimizerStepCount: Int
     /// Steps made: the next step trains on batch `step`.
     public var step: Int
 
     public init(configuration: TrainingConfiguration, architecture: MLPArchitecture, parameters: [Float],
-                optimizerName: String, optimizerState: [String: [Float]], optimizerStepCount: Int, step: Int) {
+                optimizerName: String, optimizerState: [String: [Float]], optimizerScalars: [String: Double] = [:],
+                optimizerStepCount: Int, step: Int) {
         self.configuration = configuration
         self.architecture = architecture
         self.parameters = parameters
         self.optimizerName = optimizerName
         self.optimizerState = optimizerState
+        self.optimizerScalars = optimizerScalars
         self.optimizerStepCount = optimizerStepCount
         self.step = step
     }

@@ -5,13 +5,14 @@ import Foundation
 /// Tensors: the model's (named as ``MLPArchitecture/tensors``) and every optimizer state vector
 /// as `optimizer.<name>` `[parameterCount]`. `__metadata__`: `"format": "flowguide.checkpoint"`,
 /// `"format_version": "1"`, `"architecture"` and `"configuration"` (JSON), `"optimizer"` (its
-/// name), `"optimizer_step_count"` and `"step"` (decimal), plus the caller's extra keys (e.g. the
-/// dataset). Resuming from it continues the run bit for bit.
+/// name), `"optimizer_step_count"` and `"step"` (decimal), `"optimizer_scalars"` (JSON object of
+/// the optimizer's scalar state, e.g. AdamQLR's damping; absent when empty), plus the caller's
+/// extra keys (e.g. the dataset). Resuming from it continues the run bit for bit.
 extension TrainingState {
     public static let checkpointFormat = "flowguide.checkpoint"
     public static let checkpointFormatVersion = "1"
     private static let reservedKeys: Set<String> = ["format", "format_version", "architecture", "configuration",
-                                                     "optimizer", "optimizer_step_count", "step"]
+                                                     "optimizer", "optimizer_step_count", "step", "optimizer_scalars"]
 
     /// Writes the checkpoint atomically.
     public func save(to url: URL, extraMetadata: [String: String] = [:]) throws {
@@ -28,6 +29,9 @@ extension TrainingState {
         metadata["optimizer"] = optimizerName
         metadata["optimizer_step_count"] = String(optimizerStepCount)
         metadata["step"] = String(step)
+        if !optimizerScalars.isEmpty {
+            metadata["optimizer_scalars"] = String(decoding: try encoder.encode(optimizerScalars), as: UTF8.self)
+        }
         var file = SafeTensors(metadata: metadata)
         for tensor in architecture.tensors {
             try file.set(tensor.name, float32: Array(parameters[tensor.offset..<tensor.offset + tensor.count]),
@@ -83,8 +87,9 @@ extension TrainingState {
         if let extra = file.names.first(where: { !known.contains($0) }) {
             throw fail("unexpected tensor \"\(extra)\" (neither a model tensor nor optimizer.*)")
         }
+        let scalars = m["optimizer_scalars"] == nil ? [:] : try decode("optimizer_scalars", as: [String: Double].self)
         self.init(configuration: configuration, architecture: architecture, parameters: parameters,
-                  optimizerName: optimizerName, optimizerState: state,
+                  optimizerName: optimizerName, optimizerState: state, optimizerScalars: scalars,
                   optimizerStepCount: try integer("optimizer_step_count"), step: try integer("step"))
         metadata = m
     }
