@@ -220,27 +220,31 @@ FK_INLINE void lion_element(const lion_ctx *k, int64_t j, int cautious) {
     k->m[j] = k->beta2 * mj + k->one_minus_beta2 * g;
 }
 
-FK_INLINE void update_element(const lion_ctx *k, int64_t j, int cautious) {
-    const float u = k->update[j], theta = k->param[j];
-    const float decay = cautious ? opt_cautious_decay(k->wd, u, theta) : k->wd;
-    k->param[j] = theta - k->lr * (u + decay * theta);
+/* fk_apply_update's span: one simd loop over restrict locals (clang does not vectorize the
+ * element function through the context pointer here). */
+FK_INLINE void update_span(const lion_ctx *k, int64_t j0, int64_t j1, int cautious) {
+    float *restrict theta = k->param;
+    const float *restrict update = k->update;
+    const float lr = k->lr, wd = k->wd;
+#pragma omp simd
+    for (int64_t j = j0; j < j1; j++) {
+        const float u = update[j], t = theta[j];
+        const float decay = cautious ? opt_cautious_decay(wd, u, t) : wd;
+        theta[j] = t - lr * (u + decay * t);
+    }
 }
 
 FK_INLINE void lion_span(const lion_ctx *k, int64_t j0, int64_t j1, int cautious, int lion) {
+    if (!lion) {
+        update_span(k, j0, j1, cautious);
+        return;
+    }
     int64_t j = j0;
     for (; j + 8 <= j1; j += 8) {
-        if (lion) {
 #pragma omp simd
-            for (int l = 0; l < 8; l++) lion_element(k, j + l, cautious);
-        } else {
-#pragma omp simd
-            for (int l = 0; l < 8; l++) update_element(k, j + l, cautious);
-        }
+        for (int l = 0; l < 8; l++) lion_element(k, j + l, cautious);
     }
-    for (; j < j1; j++) {
-        if (lion) lion_element(k, j, cautious);
-        else update_element(k, j, cautious);
-    }
+    for (; j < j1; j++) lion_element(k, j, cautious);
 }
 
 /* Chunk i: elements [i·FK_TILE_ELEMENTS, min(n, (i+1)·FK_TILE_ELEMENTS)). */
@@ -301,27 +305,42 @@ FK_INLINE void direction_chunk(void *vk, int64_t i) {
     const adamw_ctx *a = &k->moments;
     int64_t j0 = i * FK_TILE_ELEMENTS, j1 = j0 + FK_TILE_ELEMENTS < a->n ? j0 + FK_TILE_ELEMENTS : a->n;
     double gu[8] = {0, 0, 0, 0, 0, 0, 0, 0}, uu[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    /* The sums use the blocked float lanes of fk_internal.h (16 float lanes folded into 8 double
+     * lanes every FK_RED_BLOCK elements; chunks start on block boundaries), so the order depends
+     * only on n. Locals with restrict: clang does not vectorize the division through k. */
+    const float eps = a->eps;
+    const float *restrict grad = a->grad;
+    float *restrict out = k->u;
+    float fgu[FK_RED_LANES] = {0}, fuu[FK_RED_LANES] = {0};
     int64_t j = j0;
-    for (; j + 8 <= j1; j += 8) {
-        float m_hat[8], v_hat[8], root[8];
+    for (; j + FK_RED_LANES <= j1; j += FK_RED_LANES) {
+        float m_hat[FK_RED_LANES], v_hat[FK_RED_LANES], root[FK_RED_LANES], u[FK_RED_LANES];
 #pragma omp simd
-        for (int l = 0; l < 8; l++) adamw_moments(a, j + l, &m_hat[l], &v_hat[l]);
+        for (int l = 0; l < FK_RED_LANES; l++) adamw_moments(a, j + l, &m_hat[l], &v_hat[l]);
         adamw_sqrt8(root, v_hat);
+        adamw_sqrt8(root + 8, v_hat + 8);
 #pragma omp simd
-        for (int l = 0; l < 8; l++) {
-            const float u = m_hat[l] / (root[l] + a->eps);
-            k->u[j + l] = u;
-            gu[l] += (double)a->grad[j + l] * (double)u;
-            uu[l] += (double)u * (double)u;
+        for (int l = 0; l < FK_RED_LANES; l++) {
+            u[l] = m_hat[l] / (root[l] + eps);
+            out[j + l] = u[l];
+            fgu[l] += grad[j + l] * u[l];
+            fuu[l] += u[l] * u[l];
+        }
+        if ((j + FK_RED_LANES - j0) % FK_RED_BLOCK == 0) {
+            fk_red_fold(gu, fgu);
+            fk_red_fold(uu, fuu);
+            for (int l = 0; l < FK_RED_LANES; l++) fgu[l] = fuu[l] = 0.0f;
         }
     }
-    for (int l = 0; j < j1; j++, l++) {
+    fk_red_fold(gu, fgu);
+    fk_red_fold(uu, fuu);
+    for (int l = 0; j < j1; j++, l++) { /* the last n % 16 elements, in double */
         float m_hat, v_hat;
         adamw_moments(a, j, &m_hat, &v_hat);
-        const float u = m_hat / (sqrtf(v_hat) + a->eps);
-        k->u[j] = u;
-        gu[l] += (double)a->grad[j] * (double)u;
-        uu[l] += (double)u * (double)u;
+        const float u = m_hat / (sqrtf(v_hat) + eps);
+        out[j] = u;
+        gu[l % 8] += (double)grad[j] * (double)u;
+        uu[l % 8] += (double)u * (double)u;
     }
     k->partial[2 * i] = fk_lanes_sum(gu);
     k->partial[2 * i + 1] = fk_lanes_sum(uu);

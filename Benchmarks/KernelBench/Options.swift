@@ -13,6 +13,7 @@ struct Options {
     var runGemm = true
     var runSampling = true
     var runMLP = false
+    var runOptimizers = false
     var mlpJSONPath: String?
     /// Samples per batch in the sampling section.
     var samplingBatch = 4096
@@ -39,6 +40,7 @@ struct Options {
           --sampling-batch N  samples per batch in the sampling section (default 4096)
           --alloc-probe STEPS one sampling run only, for counting allocations under valgrind
           --mlp-only          only the issue-5 MLP workload (D 64, 3×512, batch 4096, 32 Euler + MG)
+          --optimizers-only   only the optimizer section (kernel GB/s vs axpy at n 1e7, step cost by optimizer)
           --mlp-json FILE     write the MLP workload's results as JSON (for Benchmarks/mlp_bench.py)
           --backends LIST     BLAS backends for the GEMM section (default openblas,blis,reference,builtin)
           --numpy FILE        NumPy timings (JSON from Benchmarks/numpy_bench.py --json) for x-NumPy columns
@@ -66,6 +68,8 @@ struct Options {
             case "--sampling-only": o.runKernels = false; o.runGemm = false
             case "--no-sampling": o.runSampling = false
             case "--mlp-only": o.runKernels = false; o.runGemm = false; o.runSampling = false; o.runMLP = true
+            case "--optimizers-only":
+                o.runKernels = false; o.runGemm = false; o.runSampling = false; o.runOptimizers = true
             case "--mlp-json": o.mlpJSONPath = value()
             case "--sampling-batch": o.samplingBatch = parseCount(value())
             case "--backends": o.backends = value().split(separator: ",").map(String.init)

@@ -122,6 +122,13 @@ if options.runMLP {
     }
 }
 
+if options.runOptimizers {
+    for table in [runOptimizerKernelTable(options, threads: threads), runOptimizerStepTable(options, threads: threads)] {
+        emit(table.text)
+        tables.append(table)
+    }
+}
+
 let targets = targetTable(kernels: kernelResults, refs: refResults, gemm: gemmResults, peak1: peak1,
                           threads: threads, hasAVX512: hasAVX512)
 emit(targets.text)

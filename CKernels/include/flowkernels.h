@@ -546,10 +546,11 @@ FK_API fk_status fk_apply_update(int64_t n, float *param, const float *update, f
  * (AdamQLR: Clarke, Su & Hernández-Lobato, ICML 2024). Per element, with t = params->step:
  *   m = beta1·m + (1 - beta1)·g,   v = beta2·v + (1 - beta2)·g^2
  *   u = m_hat / (sqrt(v_hat) + eps)          (the Adam direction is d = -u)
- * and the two sums the step size needs, in double:
+ * and the two sums the step size needs:
  *   dots[0] = sum_j g_j·u_j   (= -g^T d)      dots[1] = sum_j u_j^2   (= |d|^2)
- * The sums run over fixed chunks of the vector, added in chunk order: bitwise identical for any
- * thread count. Then fk_apply_update(n, param, u, alpha, weight_decay, flags) makes the step. */
+ * summed in float lanes within blocks of 512 elements and in double across blocks (a relative
+ * error of a few 1e-7 of the sum of |terms|), over fixed chunks added in chunk order: bitwise
+ * identical for any thread count. Then fk_apply_update(n, param, u, alpha, weight_decay, flags) makes the step. */
 typedef struct fk_adam_direction_params {
     float beta1;         /* first-moment decay, in [0, 1) */
     float beta2;         /* second-moment decay, in [0, 1) */

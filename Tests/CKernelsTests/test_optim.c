@@ -293,8 +293,8 @@ static void check_direction_against_reference(int64_t n) {
         /* g·u cancels (random signs): the error is relative to the sum of |g·u|. */
         double scale = 0;
         for (int64_t j = 0; j < n; j++) scale += fabs((double)g[j] * (double)ur[j]);
-        CHECK(fabs(dots[0] - rdots[0]) <= 1e-6 * scale);
-        CHECK(fabs(dots[1] - rdots[1]) <= 1e-6 * rdots[1]);
+        CHECK(fabs(dots[0] - rdots[0]) <= 2e-6 * scale);     /* float lanes within 512-blocks */
+        CHECK(fabs(dots[1] - rdots[1]) <= 2e-6 * rdots[1]);
         free(g);
     }
     CHECK(fk_test_relerr(m, rm, 1, n, n) <= 1e-6);
