@@ -66,7 +66,8 @@ let package = Package(
         ),
 
         // MARK: - Documentation examples
-        // The Swift examples of README.md and docs/swift-api.md, compiled and run by
+        // The Swift examples of README.md, docs/swift-api.md and the guides (docs/guide-*.md,
+        // docs/backends-and-threads.md), compiled and run by
         // scripts/check-doc-examples.sh (which also checks the docs quote them verbatim). Not products.
         .executableTarget(
             name: "flowguide-example",
@@ -77,6 +78,11 @@ let package = Package(
             name: "flowguide-readme-example",
             dependencies: ["FlowGuide"],
             path: "Examples/ReadmeExample"
+        ),
+        .executableTarget(
+            name: "flowguide-guides-example",
+            dependencies: ["FlowGuide"],
+            path: "Examples/Guides"
         ),
 
         // MARK: - Benchmarks

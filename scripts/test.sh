@@ -5,7 +5,8 @@
 # CMake/ctest (OMP_NUM_THREADS=1 and 2, every BLAS backend), the C tests again under Address- and
 # UndefinedBehaviorSanitizer, the installed C library linked from C through pkg-config and CMake,
 # a separate Swift package depending on FlowGuide by version, and the docs' code examples (quoted
-# verbatim from Examples/, built and run; the CLI command lines of README.md and docs/cli.md run).
+# verbatim from Examples/, built and run, their quoted output compared; the CLI command lines of
+# README.md, docs/cli.md, the guides and docs/backends-and-threads.md run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
