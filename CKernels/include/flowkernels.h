@@ -347,8 +347,8 @@ FK_API void fk_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint
  * for testing on CPUs without AVX-512, FLOWGUIDE_OPENBLAS_FASTPATH=force applies it regardless of
  * the CPU and FLOWGUIDE_OPENBLAS_FASTPATH_CORE=<core> replaces SkylakeX (e.g. Haswell).
  * fk_blas_load(NULL) or "" loads the default (FLOWGUIDE_BLAS, then the build-time default).
- * Backends stay loaded once used, so switching back is cheap; fk_set_num_threads reaches the
- * active backend and any loaded later.
+ * Backends stay loaded once used, so switching back is cheap. Every backend is kept
+ * single-threaded: fk_sgemm parallelises over row tiles itself (fk_set_num_threads).
  * ------------------------------------------------------------------------------------------- */
 
 /* Loads (or switches to) the named backend now. FK_ERR_BLAS if it cannot be loaded. */

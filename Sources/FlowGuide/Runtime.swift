@@ -33,7 +33,8 @@ public enum KernelRuntime {
     /// The library version.
     public static var version: String { String(cString: fk_version()) }
 
-    /// Threads used by the kernels (and the BLAS, where it exposes a setter).
+    /// Threads used by the kernels, GEMM included (fk_sgemm runs fixed row tiles of C on these
+    /// threads; the BLAS itself is kept single-threaded, so GEMM bits do not depend on the count).
     /// Starts from `OMP_NUM_THREADS`. The corresponding C functions are `fk_get_num_threads` /
     /// `fk_set_num_threads`.
     public static var threadCount: Int { Int(fk_get_num_threads()) }

@@ -5,7 +5,10 @@ internal import CFlowKernels
 extension KernelError {
     /// Wraps a C status; `operation` names the C function for the message.
     init(status: fk_status, operation: String) {
-        let text = String(cString: fk_status_string(status))
+        var text = String(cString: fk_status_string(status))
+        if status == FK_ERR_BLAS, let reason = fk_blas_error(), reason.pointee != 0 {
+            text += " (\(String(cString: reason)))"  // why the backend could not be loaded
+        }
         let code = Code(rawValue: status.rawValue) ?? .unknown
         self.init(code, "\(operation): \(text)")
     }
