@@ -50,6 +50,11 @@ load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== MLP workload: FlowGuide vs NumPy and JAX (Benchmarks/mlp_bench.py)"
 python3 Benchmarks/mlp_bench.py "${quick[@]}" --flowguide-bench "$bin" | tee "$out/mlp.txt"
 
+# Optimizers (issue 7): each optimizer kernel against in-place axpy, and the training-step cost by
+# optimizer (AdamQLR vs AdamW), in one run of their own.
+echo "== optimizers (flowguide-bench --optimizers-only)"
+"$bin" "${quick[@]}" "${threads[@]}" --optimizers-only --markdown "$out/optim.md" | tee "$out/optim.txt"
+
 # Heap allocations of whole sampling runs at two step counts (valgrind counts them; Swift's
 # DWARF 5 debug info confuses valgrind's reader, so a stripped copy runs).
 if command -v valgrind > /dev/null; then
@@ -89,6 +94,13 @@ if [ "$write_docs" = 1 ]; then
     echo '```'
     sed -n '/^MLP benchmark/,$p' "$out/mlp.txt" | grep -v '^\[' 
     echo '```'
+    echo
+    echo "### Optimizers"
+    echo
+    echo "\`flowguide-bench --optimizers-only\` (same run of this script): each fused optimizer kernel's"
+    echo "bandwidth against the in-place axpy at n = 1e7, and one training step by optimizer."
+    echo
+    sed -n '/^### Optimizer kernels/,$p' "$out/optim.md" | sed '/^### Targets/,$d'
     echo
     if [ -s "$out/alloc.txt" ]; then
       echo "### Heap allocations of a sampling run"
