@@ -433,6 +433,19 @@ fk_status fk_dense_forward(int64_t m, int64_t k, int64_t n, const float *x, int6
                              dense_epilogue, &ctx);
 }
 
+fk_status fk_dense_residual(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
+                            const float *w, int64_t ldw, const float *bias, float *y, int64_t ldy) {
+    fk_status s = fk_check_dense_forward(m, k, n, x, ldx, w, ldw, bias, FK_ACT_IDENTITY, y, ldy, NULL);
+    if (s != FK_OK) return s;
+    fk_path path = fk_active_path();
+    if (path == FK_PATH_REFERENCE) return fk_ref_dense_residual(m, k, n, x, ldx, w, ldw, bias, y, ldy);
+    /* y += x·W^T (GEMM with beta = 1), then + b on each row tile while it is in cache: the same
+     * additions in the same order as a GEMM followed by fk_bias_activation, one pass less. */
+    dense_epilogue_ctx ctx = {{y, ldy, bias, FK_ACT_IDENTITY, NULL}, n, bias_act_kernel(path)};
+    return fk_sgemm_epilogue(FK_NO_TRANS, FK_TRANS, m, n, k, 1.0f, x, ldx, w, ldw, 1.0f, y, ldy,
+                             bias ? dense_epilogue : NULL, &ctx);
+}
+
 fk_status fk_dense_backward(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
                             const float *w, int64_t ldw, const float *pre, fk_activation act,
                             const float *dy, int64_t ldy, float *dz, float *dw, float *db,

@@ -407,6 +407,17 @@ FK_API fk_status fk_dense_forward(int64_t m, int64_t k, int64_t n,
                                   float *y, int64_t ldy,
                                   float *pre);
 
+/* A residual dense layer without activation: y += x·W^T + b (a GEMM with beta = 1, the bias
+ * added on each row tile while it is in cache). Bitwise the same as fk_sgemm(..., beta = 1)
+ * followed by fk_bias_activation(FK_ACT_IDENTITY), with one pass over y less.
+ *   x: [m, k] (ldx >= k), W: [n, k] (ldw >= k), bias: [n] or NULL.
+ *   y: [m, n] (ldy >= n), read and written; must not overlap x, W, bias. */
+FK_API fk_status fk_dense_residual(int64_t m, int64_t k, int64_t n,
+                                   const float *x, int64_t ldx,
+                                   const float *w, int64_t ldw,
+                                   const float *bias,
+                                   float *y, int64_t ldy);
+
 /* Backward of fk_dense_forward. Given dy = dL/dy:
  *   dz = dy ⊙ act'(pre)                      (written into dz; dz may alias dy)
  *   dW (+)= dz^T·x    [n, k], ld = ldw       (accumulate != 0 adds to dW, else overwrites)
@@ -624,6 +635,9 @@ FK_API fk_status fk_ref_dense_backward(int64_t m, int64_t k, int64_t n,
                                        const float *pre, fk_activation act,
                                        const float *dy, int64_t ldy, float *dz,
                                        float *dw, float *db, float *dx, int accumulate);
+FK_API fk_status fk_ref_dense_residual(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
+                                       const float *w, int64_t ldw, const float *bias, float *y,
+                                       int64_t ldy);
 FK_API fk_status fk_ref_dense_tangent(int64_t m, int64_t k, int64_t n,
                                       const float *x, int64_t ldx, const float *dx, int64_t lddx,
                                       const float *w, int64_t ldw, const float *dw, int64_t lddw,

@@ -113,3 +113,17 @@ fk_status fk_ref_dense_tangent(int64_t m, int64_t k, int64_t n, const float *x, 
         }
     return FK_OK;
 }
+
+fk_status fk_ref_dense_residual(int64_t m, int64_t k, int64_t n, const float *x, int64_t ldx,
+                                const float *w, int64_t ldw, const float *bias, float *y, int64_t ldy) {
+    fk_status s = fk_check_dense_forward(m, k, n, x, ldx, w, ldw, bias, FK_ACT_IDENTITY, y, ldy, NULL);
+    if (s != FK_OK) return s;
+    /* y[i, j] += sum_p x[i, p]·W[j, p] + b[j] */
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double z = (double)y[i * ldy + j] + (bias ? (double)bias[j] : 0.0);
+            for (int64_t p = 0; p < k; p++) z += (double)x[i * ldx + p] * (double)w[j * ldw + p];
+            y[i * ldy + j] = (float)z;
+        }
+    return FK_OK;
+}

@@ -395,6 +395,38 @@ static void check_tangent_bad_arguments(void) {
     CHECK(dy[0] == 7.0f);
 }
 
+/* ---- Residual layer ---------------------------------------------------------------------------- */
+
+static void check_residual_shape(dims d, int with_bias) {
+    int64_t m = d.m, k = d.k, n = d.n, ldx = k + 1, ldw = k + 2, ldy = n + 3;
+    float *x = alloc_scaled(m * ldx, 101, 1.0f), *w = alloc_scaled(n * ldw, 102, 0.5f);
+    float *bias = with_bias ? alloc_scaled(n, 103, 1.0f) : NULL;
+    float *y = alloc_scaled(m * ldy, 104, 2.0f), *yr = fk_test_copy(y, m * ldy > 0 ? m * ldy : 1);
+    float *y2 = fk_test_copy(y, m * ldy > 0 ? m * ldy : 1);
+    CHECK_STATUS(fk_dense_residual(m, k, n, x, ldx, w, ldw, bias, y, ldy), FK_OK);
+    CHECK_STATUS(fk_ref_dense_residual(m, k, n, x, ldx, w, ldw, bias, yr, ldy), FK_OK);
+    CHECK(fk_test_relerr(y, yr, m, n, ldy) <= GEMM_TOL);
+    /* Bitwise the same as the GEMM with beta = 1 followed by the bias pass. */
+    CHECK_STATUS(fk_sgemm(FK_NO_TRANS, FK_TRANS, m, n, k, 1.0f, x, ldx, w, ldw, 1.0f, y2, ldy), FK_OK);
+    CHECK_STATUS(fk_bias_activation(m, n, y2, ldy, bias, FK_ACT_IDENTITY, NULL), FK_OK);
+    CHECK(fk_test_same_matrix(y, y2, m, n, ldy));
+    free(x); free(w); free(bias); free(y); free(yr); free(y2);
+}
+
+static void check_residual_bad_arguments(void) {
+    float x[64] = {0}, w[64] = {0}, b[8] = {0}, y[64] = {0};
+    CHECK_STATUS(fk_dense_residual(2, 3, 4, x, 3, w, 3, b, y, 4), FK_OK);
+    CHECK_STATUS(fk_dense_residual(-2, 3, 4, x, 3, w, 3, b, y, 4), FK_ERR_SIZE);
+    CHECK_STATUS(fk_dense_residual(2, 3, 4, NULL, 3, w, 3, b, y, 4), FK_ERR_NULL);
+    CHECK_STATUS(fk_dense_residual(2, 3, 4, x, 3, w, 3, b, y, 3), FK_ERR_STRIDE);
+    CHECK_STATUS(fk_dense_residual(2, 3, 4, x, 3, w, 3, b, x + 2, 4), FK_ERR_ALIAS);
+    CHECK_STATUS(fk_ref_dense_residual(2, 3, 4, x, 3, w, 3, y + 1, y, 4), FK_ERR_ALIAS);
+    y[0] = 5.0f;
+    x[0] = NAN;
+    CHECK_STATUS(fk_dense_residual(2, 3, 4, x, 3, w, 3, b, y, 4), FK_OK);
+    CHECK(isnan(y[0]) && !isnan(y[4]));  /* row 0 reads the NaN, row 1 does not */
+}
+
 int main(void) {
     printf("blas %s (%s) kernel '%s', simd %s\n", fk_blas_name(), fk_blas_path(), fk_blas_kernel(), fk_simd_path());
     const char *expect = getenv("FK_TEST_EXPECT_BLAS");
@@ -422,5 +454,7 @@ int main(void) {
     check_tangent_finite_differences();
     check_tangent_threads_and_nonfinite();
     check_tangent_bad_arguments();
+    for (int s = 0; s < NSHAPES; s++) check_residual_shape(SHAPES[s], s % 2);
+    check_residual_bad_arguments();
     return fk_test_done();
 }

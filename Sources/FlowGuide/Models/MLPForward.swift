@@ -55,11 +55,10 @@ extension MLPVelocityModel {
             s = fk_dense_forward(m, w64, w64, h, w64, p + block.w0, w64, p + block.b0, FK_ACT_SILU, t, w64,
                                  buffers.pre.map { $0 + (b + 1) * slice })
             if s != FK_OK { break }
-            // next = h + t·W1ᵀ + b1: a GEMM with β = 1 onto a copy of h (in place when hStride = 0).
+            // next = h + t·W1ᵀ + b1: a GEMM with β = 1 onto a copy of h (in place when hStride = 0),
+            // the bias added on each row tile in cache.
             if next != h { next.update(from: h, count: slice) }
-            s = fk_sgemm(0, 1, m, w64, w64, 1, t, w64, p + block.w1, w64, 1, next, w64)
-            if s != FK_OK { break }
-            s = fk_bias_activation(m, w64, next, w64, p + block.b1, FK_ACT_IDENTITY, nil)
+            s = fk_dense_residual(m, w64, w64, t, w64, p + block.w1, w64, p + block.b1, next, w64)
         }
         if s != FK_OK { return s }
         let last = buffers.h + o.blocks.count * buffers.hStride
