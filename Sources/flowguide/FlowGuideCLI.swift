@@ -13,7 +13,8 @@ struct FlowGuideCLI: ParsableCommand {
         abstract: "Guided sampling of flow-matching models (CFG, APG, Momentum Guidance).",
         discussion: "Run 'flowguide sample --help' for the sampler's options; docs/cli.md describes every flag.",
         version: KernelRuntime.version,
-        subcommands: [SampleCommand.self, TrainCommand.self, EvalCommand.self, DataCommand.self, ModelsCommand.self, ExperimentCommand.self],
+        subcommands: [SampleCommand.self, TrainCommand.self, EvalCommand.self, DataCommand.self, ModelsCommand.self, ExperimentCommand.self,
+                      CompareOptimizersCommand.self],
         defaultSubcommand: SampleCommand.self
     )
 

@@ -12,6 +12,7 @@ if [[ $# -ne 1 || ! -x $1 ]]; then
     exit 2
 fi
 BIN=$(realpath "$1")
+MODELS=$(cd "$(dirname "$0")/../../models" && pwd)   # the committed models (experiment --suite trained)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -465,6 +466,38 @@ test_error_case() {
     fails $1    # the same through the default subcommand
 }
 
+# MARK: - experiment
+
+# The trained-model suite with tiny settings, run twice into separate directories: the reports
+# are identical apart from the first line (command and time) and the plots byte for byte, so the
+# tables are reproducible from the seeds.
+test_experiment_trained_reproducible() {
+    local opts=(experiment --suite trained --steps 2,4 --seeds 2 --tuning-seeds 1 --count 40 --models "$MODELS" --no-progress)
+    mkdir a b
+    "$BIN" "${opts[@]}" --output a/experiments.md --plots a/plots 2>/dev/null
+    "$BIN" "${opts[@]}" --output b/experiments.md --plots b/plots 2>/dev/null
+    grep -q '^Made by `flowguide experiment --suite trained .*` in [0-9]* s ' a/experiments.md
+    diff <(tail -n +4 a/experiments.md) <(tail -n +4 b/experiments.md)
+    for f in a/plots/*.svg; do cmp "$f" "b/plots/$(basename "$f")"; done
+    # The two headline comparisons, both models, the frontier and per-method plots.
+    grep -q '^| MG vs no guidance (Euler), Fréchet | +36.7% | [+−][0-9.]*% | [+−][0-9.]*% |$' a/experiments.md
+    grep -q '^| CFG + MG vs CFG (w 2), Fréchet | +25.5% | [+−][0-9.]*% | [+−][0-9.]*% |$' a/experiments.md
+    grep -q '^## spirals16 (16-D' a/experiments.md
+    for f in eight-gaussians-frontier eight-gaussians-frechet eight-gaussians-mg-tuned-2steps spirals16-frontier spirals16-recall; do
+        [[ -s a/plots/experiments-$f.svg ]] || { echo "missing plot experiments-$f.svg"; return 1; }
+        grep -q "](plots/experiments-$f.svg)" a/experiments.md
+    done
+    [[ $(ls a/plots | wc -l) -eq 21 ]] || { echo "expected 21 plots:"; ls a/plots; return 1; }
+}
+
+test_experiment_errors() {
+    fails experiment --suite nope
+    fails experiment --suite trained --seeds 0
+    fails experiment --suite trained --tuning-seeds 0
+    fails experiment --suite trained --steps 4,x
+    fails experiment --suite trained --steps 4 --count 100 --models no-such-dir --output r.md
+}
+
 # MARK: - train
 
 TRAIN=(--steps 30 --width 16 --depth 1 --batch-size 32 --warmup 5 --data-count 400 --eval-steps 4 --no-progress)
@@ -505,6 +538,41 @@ test_train_npy_data_then_sample() {
 from safetensors.numpy import load_file
 t = load_file('m.safetensors'); assert t['output.weight'].shape == (2, 16), t.keys()"
 }
+
+# The optimizer comparison (docs/optimizers.md) end to end at toy size: every optimizer has a row in
+# both tables and the overview, the plots exist, the claims section is there; the same-steps
+# numbers are deterministic (a second run gives the same (a) table).
+COMPARE=(compare-optimizers --datasets moons --seeds 1 --train-steps 8 --batch-size 32 --width 16 --depth 1
+         --data-count 200 --checkpoints 2 --sample-steps 2 --no-progress)
+test_compare_optimizers() {
+    "$BIN" "${COMPARE[@]}" --output r.md --plots plots
+    for name in AdamW AdamW+CWD Lion Lion+CWD Muon Muon+CWD AdamQLR; do
+        [[ $(grep -cF "| $name |" r.md) -eq 3 ]] || { echo "expected 3 rows for $name"; exit 1; }
+    done
+    grep -qF 'Untuned AdamQLR is competitive' r.md
+    ! grep -qF 'PLACEHOLDER' r.md
+    grep -qF '**(a) Same steps** (8)' r.md
+    grep -qF 'Cautious weight decay improves the final loss' r.md
+    grep -qE '\*\*(holds here|holds only nominally here|does not hold here|is not clearly supported here)\*\*' r.md
+    [[ -s plots/optimizers-moons-steps.svg && -s plots/optimizers-moons-time.svg ]]
+    grep -qF '(plots/optimizers-moons-steps.svg)' r.md
+    "$BIN" "${COMPARE[@]}" --output r2.md --plots plots2
+    same_steps() { sed -n '/^\*\*(a)/,/^\*\*(b)/p' "$1" | cut -d'|' -f2,3,5-; }
+    [[ "$(same_steps r.md)" == "$(same_steps r2.md)" ]]
+}
+
+COMPARE_ERROR_CASES=(
+    "--datasets nope"
+    "--datasets ,"
+    "--optimizers sgd"
+    "--seeds 0"
+    "--train-steps 0"
+    "--held-out 1"
+    "--data-count 10"
+    "--budget 0"
+    "--output r.txt"
+    "--output missing/r.md"
+)
 
 TRAIN_ERROR_CASES=(
     "--dataset nope"
@@ -554,6 +622,9 @@ run_test train_resume_muon test_train_optimizer_resume_is_exact muon
 run_test train_resume_adamqlr test_train_optimizer_resume_is_exact adamqlr
 run_test train_threads test_train_thread_count_invariance
 run_test train_npy test_train_npy_data_then_sample
+run_test experiment_trained test_experiment_trained_reproducible
+run_test experiment_errors test_experiment_errors
+run_test compare_optimizers test_compare_optimizers
 make_bad_inputs
 for i in "${!ERROR_CASES[@]}"; do
     run_test "error$i" test_error_case "${ERROR_CASES[$i]}"
@@ -564,6 +635,9 @@ for i in "${!EVAL_ERROR_CASES[@]}"; do
 done
 for i in "${!TRAIN_ERROR_CASES[@]}"; do
     run_test "train_error$i" test_command_error_case train "${TRAIN_ERROR_CASES[$i]}"
+done
+for i in "${!COMPARE_ERROR_CASES[@]}"; do
+    run_test "compare_error$i" test_command_error_case compare-optimizers "${COMPARE_ERROR_CASES[$i]}"
 done
 for i in "${!DATA_ERROR_CASES[@]}"; do
     run_test "data_error$i" test_command_error_case data "${DATA_ERROR_CASES[$i]}"
