@@ -120,7 +120,7 @@ struct LinePlotLayout {
 
     init(_ plot: LinePlot) {
         let longestName = plot.series.map(\.name.count).max() ?? 0
-        let legendWidth = longestName > 0 ? 44 + 6.5 * Double(longestName) : 16
+        let legendWidth = longestName > 0 ? 52 + 7.5 * Double(longestName) : 16  // ~7.5 px per glyph at 12 px, capitals included
         left = 66
         top = 36
         areaWidth = max(Double(plot.width) - left - legendWidth, 40)
