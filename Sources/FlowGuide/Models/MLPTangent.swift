@@ -66,8 +66,9 @@ extension MLPVelocityModel {
     }
 
     /// The forward pass at ``parameters`` into `tape` (every layer's input and pre-activation;
-    /// the velocity in `tape.dv`). Arguments already validated.
-    func tapedForward(x: Matrix, sigma: [Float], labels: [Int], tape: MLPTape) throws(KernelError) {
+    /// the velocity in `tape.dv`). Arguments already validated; `operation` names the caller in errors.
+    func tapedForward(x: Matrix, sigma: [Float], labels: [Int], tape: MLPTape,
+                      operation: String = "MLPVelocityModel.forward") throws(KernelError) {
         tape.reserve(rows: x.rows, architecture: architecture)
         let status = parameters.withUnsafeBufferPointer { pp in
             x.scalars.withUnsafeBufferPointer { xp in
@@ -79,7 +80,7 @@ extension MLPVelocityModel {
                 }
             }
         }
-        try check(status, "MLPVelocityModel.forward")
+        try check(status, operation)
     }
 
     /// The tangent pass: `tape.dv = J·u` (`[rows, D]`) around the forward pass the tape holds

@@ -39,22 +39,15 @@ extension MLPVelocityModel {
     func lossAndGradient(x: Matrix, sigma: [Float], labels: [Int], target: Matrix, gradient: inout [Float],
                          tape: MLPTape) throws(KernelError) -> Double {
         let name = "MLPVelocityModel.lossAndGradient"
-        tape.reserve(rows: x.rows, architecture: architecture)
+        try tapedForward(x: x, sigma: sigma, labels: labels, tape: tape, operation: name)
         var loss = 0.0
         let status: fk_status = parameters.withUnsafeBufferPointer { pp in
             gradient.withUnsafeMutableBufferPointer { gp in
-                x.scalars.withUnsafeBufferPointer { xp in
-                    target.scalars.withUnsafeBufferPointer { yp in
-                        tape.withPointers { t in
-                            let buffers = MLPForwardBuffers(z: t.z, h: t.h, hStride: x.rows * architecture.width,
-                                                            t: t.t, tStride: x.rows * architecture.width, pre: t.pre)
-                            let s = forward(xp.baseAddress!, sigma: sigma, labels: labels, rows: x.rows,
-                                            parameters: pp.baseAddress!, buffers: buffers, out: t.dv)
-                            if s != FK_OK { return s }
-                            loss = lossGradient(velocity: t.dv, target: yp.baseAddress!, count: x.count)
-                            return backward(labels: labels, rows: x.rows, parameters: pp.baseAddress!, tape: t,
-                                            gradient: gp.baseAddress!)
-                        }
+                target.scalars.withUnsafeBufferPointer { yp in
+                    tape.withPointers { t in
+                        loss = lossGradient(velocity: t.dv, target: yp.baseAddress!, count: x.count)
+                        return backward(labels: labels, rows: x.rows, parameters: pp.baseAddress!, tape: t,
+                                        gradient: gp.baseAddress!)
                     }
                 }
             }

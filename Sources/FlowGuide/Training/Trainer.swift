@@ -22,7 +22,7 @@ public struct Trainer: Sendable {
     public private(set) var step: Int
     private var batch: FlowMatchingBatch
     private var gradient: [Float]
-    /// The forward tape kept for optimizers that linearise around it (AdamQLR).
+    /// The forward tape of the current step (AdamQLR linearises around it).
     private let tape = MLPTape()
 
     /// Starts a run at step 0 from `model` (e.g. ``MLPVelocityModel/init(architecture:seed:)``).
@@ -81,19 +81,17 @@ public struct Trainer: Sendable {
             try batch.draw(step: step, from: data, labels: labels, seed: configuration.seed,
                            sigmaSampling: configuration.sigmaSampling, labelDropout: configuration.labelDropout)
             let learningRate = configuration.learningRate(atStep: step)
-            let loss: Double
-            if optimizer.usesMinibatchObjective {
-                loss = try model.lossAndGradient(x: batch.input, sigma: batch.sigma, labels: batch.labels,
+            let loss = try model.lossAndGradient(x: batch.input, sigma: batch.sigma, labels: batch.labels,
                                                  target: batch.target, gradient: &gradient, tape: tape)
-                try checkFinite(loss)
+            guard loss.isFinite else {
+                throw KernelError(.invalidArgument, "Trainer: the loss is \(loss) at step \(step) (the run diverged)")
+            }
+            if optimizer.usesMinibatchObjective {
                 var objective = MLPMinibatchObjective(model: model, x: batch.input, sigma: batch.sigma,
                                                       labels: batch.labels, target: batch.target, tape: tape)
                 try optimizer.step(parameters: &model.parameters, gradient: gradient, loss: loss,
                                    learningRate: learningRate, objective: &objective)
             } else {
-                loss = try model.lossAndGradient(x: batch.input, sigma: batch.sigma, labels: batch.labels,
-                                                 target: batch.target, into: &gradient)
-                try checkFinite(loss)
                 try optimizer.step(parameters: &model.parameters, gradient: gradient, learningRate: learningRate)
             }
             step += 1
@@ -107,12 +105,6 @@ public struct Trainer: Sendable {
             }
         }
         return done
-    }
-
-    private func checkFinite(_ loss: Double) throws(KernelError) {
-        guard loss.isFinite else {
-            throw KernelError(.invalidArgument, "Trainer: the loss is \(loss) at step \(step) (the run diverged)")
-        }
     }
 
     private func validate(data: Matrix, labels: [Int], steps: Int) throws(KernelError) {
