@@ -51,7 +51,7 @@ typedef struct cfg_ctx {
     float *g; int64_t ldg;
     float *scale_out;
     float w, h, phi;
-    int stream; /* row kernels, large input: g with non-temporal stores, next row prefetched */
+    int stream; /* large input: g with non-temporal stores (row kernels: next row prefetched) */
 } cfg_ctx;
 
 /* Row kernels on large inputs: prefetch the line at column q of the next row of c and u, so the
@@ -68,11 +68,22 @@ FK_INLINE void cfg_prefetch_next(const cfg_ctx *k, const float *c, const float *
 FK_INLINE void blend_tile(const cfg_ctx *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
     const float w = k->w;
     for (int64_t i = r0; i < r1; i++) {
-        const float *c = k->c + i * k->ldc, *u = k->u + i * k->ldu;
+        const float *restrict c = k->c + i * k->ldc, *restrict u = k->u + i * k->ldu;
         float *g = k->g + i * k->ldg;
+        int64_t j = c0;
+        if (k->stream) { /* large g: non-temporal stores (no read-for-ownership of g's lines) */
+            for (; j < c1 && !fk_stream_aligned(g + j); j++) g[j] = u[j] + w * (c[j] - u[j]);
+            for (; j + 8 <= c1; j += 8) {
+                float gv[8];
 #pragma omp simd
-        for (int64_t j = c0; j < c1; j++) g[j] = u[j] + w * (c[j] - u[j]);
+                for (int l = 0; l < 8; l++) gv[l] = u[j + l] + w * (c[j + l] - u[j + l]);
+                fk_stream8(g + j, gv);
+            }
+        }
+#pragma omp simd
+        for (int64_t jj = j; jj < c1; jj++) g[jj] = u[jj] + w * (c[jj] - u[jj]);
     }
+    if (k->stream) fk_stream_fence();
 }
 
 FK_TARGET_AVX512 static void blend_avx512(void *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) { blend_tile(k, r0, r1, c0, c1); }
@@ -86,6 +97,7 @@ fk_status fk_cfg_blend(int64_t rows, int64_t cols, const float *c, int64_t ldc,
     fk_path path = fk_active_path();
     if (path == FK_PATH_REFERENCE) return fk_ref_cfg_blend(rows, cols, c, ldc, u, ldu, w, g, ldg);
     cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, NULL, w, 0, 0, 0};
+    k.stream = fk_stream_worth(rows, cols) && g != c && g != u; /* g = c or u: lines in cache */
     fk_parallel_tiles(rows, cols,
                       path == FK_PATH_AVX512 ? blend_avx512 : path == FK_PATH_AVX2 ? blend_avx2 : blend_baseline,
                       &k);

@@ -63,15 +63,18 @@ int64_t fk_span_bytes(int64_t rows, int64_t cols, int64_t ld);
 
 /* Elementwise work on rows [r0, r1) x columns [c0, c1). */
 typedef void (*fk_tile_fn)(void *ctx, int64_t r0, int64_t r1, int64_t c0, int64_t c1);
-/* Calls fn over tiles covering [rows, cols]; tiles never depend on the thread count, and
- * run in parallel when rows·cols >= FK_PARALLEL_MIN_ELEMENTS. */
+/* Calls fn over tiles covering [rows, cols] (blocks of whole rows, or segments of one row
+ * starting at any column), in parallel when rows·cols >= FK_PARALLEL_MIN_ELEMENTS: each thread
+ * takes one contiguous, equal share of the elements. Where tiles begin depends on the thread
+ * count, so fn must compute every element independently of its tile. */
 void fk_parallel_tiles(int64_t rows, int64_t cols, fk_tile_fn fn, void *ctx);
 
 /* Calls fn(ctx, i) for i in [0, count), in parallel when parallel != 0 (GEMM tiles). */
 typedef void (*fk_index_fn)(void *ctx, int64_t i);
 void fk_parallel_for(int64_t count, int parallel, fk_index_fn fn, void *ctx);
 
-/* Row work on rows [r0, r1) (whole rows: for kernels with per-row reductions). */
+/* Row work on rows [r0, r1) (whole rows: for kernels with per-row reductions); in parallel
+ * when rows·cols >= FK_PARALLEL_MIN_ELEMENTS, each thread taking one equal run of rows. */
 typedef void (*fk_rows_fn)(void *ctx, int64_t r0, int64_t r1);
 void fk_parallel_rows(int64_t rows, int64_t cols, fk_rows_fn fn, void *ctx);
 
@@ -139,15 +142,19 @@ FK_INLINE double fk_lanes_sum(const double a[8]) {
     return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
 }
 
-/* 8 double lanes, element j goes to lane j % 8, lanes summed in a fixed tree. The order depends
- * only on n, so every caller (and every thread count) gets the same bits on a given path. */
+/* 16 double lanes (4 AVX2 registers: independent add chains, so the loop is not bound by the
+ * add latency), element j goes to lane j % 16; lanes l and l + 8 are added, then the fixed
+ * tree. The order depends only on n, so every caller (and every thread count) gets the same
+ * bits on a given path. */
 FK_INLINE double fk_dot_lanes(const float *a, const float *b, int64_t n) {
-    double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    double acc[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     int64_t j = 0;
-    for (; j + 8 <= n; j += 8)
-        for (int l = 0; l < 8; l++) acc[l] += (double)a[j + l] * (double)b[j + l];
+    for (; j + 16 <= n; j += 16)
+        for (int l = 0; l < 16; l++) acc[l] += (double)a[j + l] * (double)b[j + l];
     for (int l = 0; j < n; j++, l++) acc[l] += (double)a[j] * (double)b[j];
-    return fk_lanes_sum(acc);
+    double half[8];
+    for (int l = 0; l < 8; l++) half[l] = acc[l] + acc[l + 8];
+    return fk_lanes_sum(half);
 }
 
 FK_INLINE double fk_sqnorm_lanes(const float *a, int64_t n) {

@@ -294,29 +294,15 @@ fk_status fk_apply_update(int64_t n, float *param, const float *update, float lr
 
 /* ---- Adam direction (AdamQLR) --------------------------------------------------------------- */
 
-/* u is written and not read, so a plain store first reads each line of u from memory (write
- * allocate): 7 streams of traffic for 6 of data. From this size on (6 arrays of 8 MiB and more:
- * larger than the caches, so no cached u is lost) u goes out with non-temporal stores instead,
- * when u is 16-byte aligned. The values are the same either way. */
-#ifndef FK_STREAM_STORE_MIN_ELEMENTS
-#define FK_STREAM_STORE_MIN_ELEMENTS ((int64_t)1 << 21)
-#endif
-
+/* u is written and not read here: on large inputs (fk_stream_worth) it goes out with
+ * non-temporal stores, which skip the read-for-ownership of every line (7 streams of traffic
+ * for 6 of data otherwise). Same values either way. */
 typedef struct direction_ctx {
     adamw_ctx moments;  /* grad, m, v, the decays and bias corrections (param, lr, wd unused) */
     float *u;
     double *partial;    /* [chunks][2]: each chunk's sum g·u and sum u·u */
-    int stream_u;       /* store u with non-temporal stores (see FK_STREAM_STORE_MIN_ELEMENTS) */
+    int stream_u;       /* store u with non-temporal stores (fk_stream_worth, u 16-byte aligned) */
 } direction_ctx;
-
-/* out[0..16) = u[0..16); out is 16-byte aligned. */
-FK_INLINE void direction_stream16(float *out, const float *u) {
-#if defined(__SSE__)
-    for (int q = 0; q < FK_RED_LANES; q += 4) _mm_stream_ps(out + q, _mm_loadu_ps(u + q));
-#else
-    for (int q = 0; q < FK_RED_LANES; q++) out[q] = u[q];
-#endif
-}
 
 FK_INLINE void direction_chunk(void *vk, int64_t i) {
     const direction_ctx *k = vk;
@@ -345,7 +331,8 @@ FK_INLINE void direction_chunk(void *vk, int64_t i) {
             fuu[l] += u[l] * u[l];
         }
         if (stream) {
-            direction_stream16(out + j, u);
+            fk_stream8(out + j, u);
+            fk_stream8(out + j + 8, u + 8);
         } else {
 #pragma omp simd
             for (int l = 0; l < FK_RED_LANES; l++) out[j + l] = u[l];
@@ -366,9 +353,7 @@ FK_INLINE void direction_chunk(void *vk, int64_t i) {
         gu[l % 8] += (double)grad[j] * (double)u;
         uu[l % 8] += (double)u * (double)u;
     }
-#if defined(__SSE__)
-    if (stream) _mm_sfence(); /* the streamed stores are visible before the region ends */
-#endif
+    if (stream) fk_stream_fence();
     k->partial[2 * i] = fk_lanes_sum(gu);
     k->partial[2 * i + 1] = fk_lanes_sum(uu);
 }
@@ -393,7 +378,7 @@ fk_status fk_adam_direction(int64_t n, const float *grad, float *m, float *v, fl
     direction_ctx k = {{n, NULL, grad, m, v, 0.0f, p->beta1, p->beta2, 1.0f - p->beta1, 1.0f - p->beta2,
                         (float)(1.0 / (1.0 - pow((double)p->beta1, t))),
                         (float)(1.0 / (1.0 - pow((double)p->beta2, t))), p->eps, 0.0f, 0},
-                       u, partial, n >= FK_STREAM_STORE_MIN_ELEMENTS && ((uintptr_t)u & 15) == 0};
+                       u, partial, fk_stream_worth(1, n) && fk_stream_aligned(u)};
     fk_parallel_for(chunks, n >= FK_PARALLEL_MIN_ELEMENTS,
                     path == FK_PATH_AVX512 ? direction_avx512
                     : path == FK_PATH_AVX2 ? direction_avx2 : direction_baseline,

@@ -6,9 +6,11 @@
 #include <omp.h>
 #else
 /* Swift's clang does not find Debian's omp.h (it lives in LLVM 14's folder); these are the
- * only two entry points used. */
+ * only entry points used. */
 int omp_get_max_threads(void);
 void omp_set_num_threads(int n);
+int omp_get_num_threads(void);
+int omp_get_thread_num(void);
 #endif
 #endif
 
@@ -36,45 +38,76 @@ int fk_get_num_threads(void) {
 #endif
 }
 
-static inline void tile_call(fk_tile_fn fn, void *ctx, int64_t t, int64_t chunks_per_row,
-                             int64_t rows_per_tile, int64_t col_chunk, int64_t rows, int64_t cols) {
-    int64_t rb = t / chunks_per_row, cb = t % chunks_per_row;
-    int64_t r0 = rb * rows_per_tile, r1 = r0 + rows_per_tile < rows ? r0 + rows_per_tile : rows;
-    int64_t c0 = cb * col_chunk, c1 = c0 + col_chunk < cols ? c0 + col_chunk : cols;
-    fn(ctx, r0, r1, c0, c1);
+/* Inside a parallel region: this thread's share [*lo, *hi) of [0, count), contiguous and
+ * balanced (shares differ by at most one `grain`; boundaries are multiples of `grain`). */
+static void thread_share(int64_t count, int64_t grain, int64_t *lo, int64_t *hi) {
+#ifdef _OPENMP
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+    const int64_t t = 0, nt = 1;
+#endif
+    const int64_t units = (count + grain - 1) / grain;
+    *lo = units * t / nt * grain;
+    *hi = t + 1 == nt ? count : units * (t + 1) / nt * grain;
+    if (*hi > count) *hi = count;
+}
+
+/* Elements [e0, e1) of the row-major [rows, cols] index space, as tiles of at most
+ * FK_TILE_ELEMENTS: blocks of whole rows where the range covers them, row segments elsewhere. */
+static void run_elements(int64_t cols, int64_t e0, int64_t e1, int64_t rows_per_tile, fk_tile_fn fn,
+                         void *ctx) {
+    int64_t e = e0;
+    while (e < e1) {
+        const int64_t i = e / cols, c = e % cols;
+        if (c == 0 && e1 - e >= cols && cols < FK_TILE_ELEMENTS) {
+            int64_t r1 = i + rows_per_tile, full = e1 / cols;
+            if (r1 > full) r1 = full;
+            fn(ctx, i, r1, 0, cols);
+            e = r1 * cols;
+        } else {
+            int64_t c1 = c + FK_TILE_ELEMENTS < cols ? c + FK_TILE_ELEMENTS : cols;
+            if (c1 - c > e1 - e) c1 = c + (e1 - e);
+            fn(ctx, i, i + 1, c, c1);
+            e += c1 - c;
+        }
+    }
 }
 
 void fk_parallel_tiles(int64_t rows, int64_t cols, fk_tile_fn fn, void *ctx) {
     if (rows <= 0 || cols <= 0) return;
-    /* Long rows: tiles are column chunks of one row. Short rows: tiles are blocks of rows. */
-    int64_t col_chunk = cols >= FK_TILE_ELEMENTS ? FK_TILE_ELEMENTS : cols;
-    int64_t chunks_per_row = (cols + col_chunk - 1) / col_chunk;
-    int64_t rows_per_tile = cols >= FK_TILE_ELEMENTS ? 1 : (FK_TILE_ELEMENTS + cols - 1) / cols;
-    int64_t row_blocks = (rows + rows_per_tile - 1) / rows_per_tile;
-    int64_t tiles = row_blocks * chunks_per_row;
-    if (rows * cols < FK_PARALLEL_MIN_ELEMENTS || tiles == 1) {
-        /* Serial, without entering an OpenMP region (that alone costs ~0.4 us a call). The
-         * tiles are the same, so the results are too. */
-        for (int64_t t = 0; t < tiles; t++) tile_call(fn, ctx, t, chunks_per_row, rows_per_tile, col_chunk, rows, cols);
+    /* Short rows: tiles are blocks of whole rows (about FK_TILE_ELEMENTS each). Long rows:
+     * segments of at most FK_TILE_ELEMENTS of one row. Elementwise work, so the results do not
+     * depend on where tiles begin. */
+    const int64_t rows_per_tile = cols >= FK_TILE_ELEMENTS ? 1 : (FK_TILE_ELEMENTS + cols - 1) / cols;
+    const int64_t total = rows * cols;
+    if (total < FK_PARALLEL_MIN_ELEMENTS) {
+        /* Serial, without entering an OpenMP region (that alone costs ~0.4 us a call). */
+        run_elements(cols, 0, total, rows_per_tile, fn, ctx);
         return;
     }
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < tiles; t++) tile_call(fn, ctx, t, chunks_per_row, rows_per_tile, col_chunk, rows, cols);
+    /* Each thread takes one contiguous, equal share of the elements (in units of 16 = one
+     * cache line of floats), so no thread waits for another's extra tile. */
+#pragma omp parallel
+    {
+        int64_t lo, hi;
+        thread_share(total, 16, &lo, &hi);
+        run_elements(cols, lo, hi, rows_per_tile, fn, ctx);
+    }
 }
 
 void fk_parallel_rows(int64_t rows, int64_t cols, fk_rows_fn fn, void *ctx) {
     if (rows <= 0) return;
-    int64_t rows_per_block = cols >= FK_TILE_ELEMENTS ? 1 : (FK_TILE_ELEMENTS + cols) / (cols + 1);
-    if (rows_per_block < 1) rows_per_block = 1;
-    int64_t blocks = (rows + rows_per_block - 1) / rows_per_block;
-    if (rows * (cols > 0 ? cols : 1) < FK_PARALLEL_MIN_ELEMENTS || blocks == 1) {
-        fn(ctx, 0, rows); /* serial: one call covers the same rows as the blocks would */
+    if (rows == 1 || rows * (cols > 0 ? cols : 1) < FK_PARALLEL_MIN_ELEMENTS) {
+        fn(ctx, 0, rows); /* serial */
         return;
     }
-#pragma omp parallel for schedule(static)
-    for (int64_t b = 0; b < blocks; b++) {
-        int64_t r0 = b * rows_per_block, r1 = r0 + rows_per_block < rows ? r0 + rows_per_block : rows;
-        fn(ctx, r0, r1);
+    /* Each thread takes one contiguous, equal share of the rows (whole rows: per-row results
+     * do not depend on the split). */
+#pragma omp parallel
+    {
+        int64_t lo, hi;
+        thread_share(rows, 1, &lo, &hi);
+        if (lo < hi) fn(ctx, lo, hi);
     }
 }
 

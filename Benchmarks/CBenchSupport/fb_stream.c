@@ -1,9 +1,9 @@
 /* fb_stream.c — the bandwidth yardsticks: in-place axpy and STREAM triad.
  *
  * Parallelized like CKernels' elementwise kernels (fk_parallel_tiles; keep the two in step):
- * tiles of 16384 elements, `omp parallel for schedule(static)` over tiles, serial (outside any
- * OpenMP region) below 32768 elements, and a tile body stamped per SIMD path with a target
- * attribute (no -march flags). Plain stores like the kernels (no non-temporal stores), so the
+ * each thread one contiguous, equal share of the elements (units of 16) run in tiles of 16384,
+ * serial (outside any OpenMP region) below 32768 elements, and a tile body stamped per SIMD
+ * path with a target attribute (no -march flags). Plain stores like the kernels (no non-temporal stores), so the
  * comparison is like for like. */
 #define _GNU_SOURCE
 #include "flowbench.h"
@@ -15,7 +15,10 @@
 #if __has_include(<omp.h>)
 #include <omp.h>
 #else
-int omp_get_max_threads(void); /* Swift's clang does not find Debian's omp.h */
+/* Swift's clang does not find Debian's omp.h */
+int omp_get_max_threads(void);
+int omp_get_num_threads(void);
+int omp_get_thread_num(void);
 #endif
 #endif
 
@@ -111,24 +114,29 @@ FB_AVX512_TARGET static void triad_avx512(const stream_args *k, int64_t i0, int6
 FB_AVX2_TARGET static void triad_avx2(const stream_args *k, int64_t i0, int64_t i1) { triad_body(k, i0, i1); }
 static void triad_base(const stream_args *k, int64_t i0, int64_t i1) { triad_body(k, i0, i1); }
 
-static void run_tiles(int64_t n, tile_fn fn, const stream_args *k) {
-    if (n <= 0) return;
-    int64_t tiles = (n + FB_TILE - 1) / FB_TILE;
-    if (n < FB_PARALLEL_MIN || tiles == 1) {
-        /* Serial without entering an OpenMP region, as fk_parallel_tiles does. */
-        for (int64_t t = 0; t < tiles; t++) {
-            int64_t i0 = t * FB_TILE, i1 = i0 + FB_TILE < n ? i0 + FB_TILE : n;
-            fn(k, i0, i1);
-        }
-        return;
-    }
-#pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < tiles; t++) {
-        int64_t i0 = t * FB_TILE, i1 = i0 + FB_TILE < n ? i0 + FB_TILE : n;
-        fn(k, i0, i1);
-    }
+static void run_range(tile_fn fn, const stream_args *k, int64_t lo, int64_t hi) {
+    for (int64_t i0 = lo; i0 < hi; i0 += FB_TILE) fn(k, i0, i0 + FB_TILE < hi ? i0 + FB_TILE : hi);
 }
 
+static void run_tiles(int64_t n, tile_fn fn, const stream_args *k) {
+    if (n <= 0) return;
+    if (n < FB_PARALLEL_MIN) {
+        run_range(fn, k, 0, n); /* serial without entering an OpenMP region, as fk_parallel_tiles */
+        return;
+    }
+#pragma omp parallel
+    {
+#ifdef _OPENMP
+        const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+        const int64_t t = 0, nt = 1;
+#endif
+        /* One contiguous, equal share per thread in units of 16 elements, as fk_parallel_tiles. */
+        const int64_t units = (n + 15) / 16;
+        int64_t lo = units * t / nt * 16, hi = t + 1 == nt ? n : units * (t + 1) / nt * 16;
+        run_range(fn, k, lo, hi < n ? hi : n);
+    }
+}
 void fb_axpy(int64_t n, float a, const float *x, float *y) {
     stream_args k = {a, x, NULL, y};
     int p = active_path();

@@ -175,7 +175,7 @@ int main(void) {
         if (fk_set_simd_path(FK_TEST_PATHS[p]) != FK_OK) continue; /* not on this CPU */
         printf("path %s\n", fk_simd_path());
         for (int s = 0; s < FK_TEST_NSHAPES; s++) check_shape(FK_TEST_SHAPES[s].rows, FK_TEST_SHAPES[s].cols);
-        check_shape(2049, 2053); /* >= FK_STREAM_MIN_ELEMENTS: row kernels stream g, prefetch */
+        check_shape(2049, 2053); /* >= FK_STREAM_MIN_ELEMENTS: g streamed (blend, row kernels), prefetch */
         check_small();
         check_nonfinite();
     }

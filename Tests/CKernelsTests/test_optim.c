@@ -317,10 +317,10 @@ static void check_direction_threads(int64_t n) {
     free(g); free(m1); free(v1); free(m2); free(v2); free(u1); free(u2);
 }
 
-/* From 2^21 elements on, u goes out with non-temporal stores when it is 16-byte aligned: the
- * same values as plain stores (a misaligned u takes the plain path). */
+/* From FK_STREAM_MIN_ELEMENTS (4·2^20) on, u goes out with non-temporal stores when it is
+ * 16-byte aligned: the same values as plain stores (a misaligned u takes the plain path). */
 static void check_direction_streamed_stores(void) {
-    const int64_t n = ((int64_t)1 << 21) + 37;
+    const int64_t n = ((int64_t)4 << 20) + 37;
     float *g = fk_test_alloc(n, 61), *m1 = fk_test_alloc(n, 62), *v1 = fk_test_alloc(n, 63);
     for (int64_t j = 0; j < n; j++) v1[j] = fabsf(v1[j]);
     float *m2 = fk_test_copy(m1, n), *v2 = fk_test_copy(v1, n), *m3 = fk_test_copy(m1, n), *v3 = fk_test_copy(v1, n);
