@@ -25,17 +25,18 @@ FK_INLINE float fsel(int32_t mask, float a, float b) {
     return bits2f((mask & f2bits(a)) | (~mask & f2bits(b)));
 }
 
-/* e^x for the sigmoid (Cephes-style: x = n·ln2 + r, degree-6 polynomial for e^r, 2^n built in
- * the exponent bits). Within ~2 ulp of expf on [-87.33, 88]; 0 below, +Inf above 88 (where
- * expf is within 2x of FLT_MAX: inside 1/(1+e^-z) the difference is below float resolution);
- * NaN propagates. */
-FK_INLINE float dense_exp(float x) {
+/* e^x as the sigmoid 1/(1 + e^-z) needs it (Cephes-style: x = n·ln2 + r, degree-6 polynomial
+ * for e^r, 2^n built in the exponent bits). Within ~2 ulp of expf on [-87.33, 88]; +Inf above
+ * 88 (and for +NaN), where expf is within 2x of FLT_MAX: inside 1/(1+e^-z) the difference is
+ * below float resolution. Below -87.33 it returns e^-87.33 (~1.2e-38, not 0): 1 + that is 1,
+ * so the sigmoid is exactly what it would be with 0. NaN in z reaches silu and silu_grad
+ * through z itself, so x = NaN needs no lane of its own. Two selects fewer than a full expf. */
+FK_INLINE float sigmoid_exp(float x) {
     const float hi = 88.0f, lo = -87.33f;
     const float magic = 12582912.0f; /* 1.5·2^23: adding it rounds to an integer in the low bits */
     int32_t ix = f2bits(x), ax = ix & 0x7fffffff;
     int32_t over = -((ix >= 0) & (ax > f2bits(hi)));   /* x > hi (or +NaN) */
     int32_t under = -((ix < 0) & (ax > f2bits(-lo)));  /* x < lo (or -NaN) */
-    int32_t nan = -(ax > 0x7f800000);
     float xc = fsel(over, hi, fsel(under, lo, x));
     float t = xc * 1.44269504088896341f + magic;
     float n = t - magic;
@@ -50,16 +51,16 @@ FK_INLINE float dense_exp(float x) {
     float e = p * r * r + r + 1.0f;
     /* bits(t) - bits(magic) = n; 2^n = (n + 127) << 23, n in [-126, 127] after the clamp. */
     float y = e * bits2f((int32_t)(((uint32_t)f2bits(t) - 0x4B400000u + 127u) << 23));
-    return fsel(nan, x, fsel(over, INFINITY, fsel(under, 0.0f, y)));
+    return fsel(over, INFINITY, y);
 }
 
-FK_INLINE float silu(float z) { return z / (1.0f + dense_exp(-z)); }
+FK_INLINE float silu(float z) { return z / (1.0f + sigmoid_exp(-z)); }
 
 FK_INLINE float gelu(float z) { return 0.5f * z * erfcf(-z * 0.707106781186547524f); }
 
 /* d/dz z·s(z) = s·(1 + z·(1 - s)), s = sigmoid(z). */
 FK_INLINE float silu_grad(float z) {
-    float s = 1.0f / (1.0f + dense_exp(-z));
+    float s = 1.0f / (1.0f + sigmoid_exp(-z));
     return s * (1.0f + z * (1.0f - s));
 }
 
