@@ -10,13 +10,14 @@ import FlowGuide
 /// The kernel table: GB/s of each optimizer pass (compulsory traffic: its streams of n floats)
 /// and its ratio to axpy's (3 streams: r x, y  w y).
 func runOptimizerKernelTable(_ options: Options, threads: Int, n: Int = 10_000_000) -> Table {
-    func buffer(_ seed: Float) -> UnsafeMutablePointer<Float> {
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
-        for i in 0..<n { p[i] = seed * Float((i % 1000) + 1) * 1e-3 }
-        return p
+    func buffer(_ seed: Float) -> FloatBuffer {
+        let b = FloatBuffer(count: n)
+        for i in 0..<n { b.p[i] = seed * Float((i % 1000) + 1) * 1e-3 }
+        return b
     }
-    let theta = buffer(0.5), g = buffer(0.25), m = buffer(0.125), v = buffer(0.0625), u = buffer(1)
-    defer { for p in [theta, g, m, v, u] { p.deallocate() } }
+    let buffers = [buffer(0.5), buffer(0.25), buffer(0.125), buffer(0.0625), buffer(1)]
+    let theta = buffers[0].p, g = buffers[1].p, m = buffers[2].p, v = buffers[3].p, u = buffers[4].p
+    defer { withExtendedLifetime(buffers) {} } // the closures below hold only the raw pointers
     let n64 = Int64(n)
     var adamw = fk_adamw_params(lr: 1e-9, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01,
                                 flags: Int32(FK_OPT_CAUTIOUS), step: 10)
