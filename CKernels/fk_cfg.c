@@ -3,8 +3,8 @@
  *   fk_cfg_euler_step  x += h·(u + w·(c - u))                      elementwise (tiles)
  *   fk_cfg_rescale     CFG, then per-row std rescale (Lin et al.)   rows: 1 reduction + 1 pass
  *   fk_cfg_zero_star   CFG-Zero* per-row projection scale           rows: 1 reduction + 1 pass
- * Row reductions run on one thread per row in a fixed order (rescale: 8 double lanes as
- * fk_dot_lanes; zero-star: blocked float lanes into 8 double lanes, fk_red_fold in fk_internal.h),
+ * Row reductions run on one thread per row in a fixed order (rescale: 8 double lanes, summed by
+ * fk_lanes_sum; zero-star: blocked float lanes into 8 double lanes, fk_red_fold in fk_internal.h),
  * so results do not depend on the thread count. Large outputs are written with streaming stores
  * (fk_stream_worth). */
 #include "fk_guide_checks.h"
@@ -68,7 +68,7 @@ FK_INLINE void cfg_prefetch_next(const cfg_ctx *k, const float *c, const float *
 FK_INLINE void blend_tile(const cfg_ctx *k, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
     const float w = k->w;
     for (int64_t i = r0; i < r1; i++) {
-        const float *restrict c = k->c + i * k->ldc, *restrict u = k->u + i * k->ldu;
+        const float *c = k->c + i * k->ldc, *u = k->u + i * k->ldu; /* g may be c or u */
         float *g = k->g + i * k->ldg;
         int64_t j = c0;
         if (k->stream) { /* large g: non-temporal stores (no read-for-ownership of g's lines) */

@@ -1,9 +1,10 @@
 /* fk_dense.c — dense layer y = act(x·W^T + b) over fk_sgemm, and its backward pieces.
  *
- * Forward: one GEMM into y, then ONE fused pass over y adding the bias, storing the
- * pre-activation (if asked) and applying the activation in place. The pass is parallel over
- * fixed tiles and vectorised: SiLU uses a branch-free expf (below) so it costs a small fraction
- * of the GEMM. GELU calls libm's erfcf (not vectorised; correct to the last bit or so).
+ * Forward: one GEMM into y and ONE fused pass over y adding the bias, storing the
+ * pre-activation (if asked) and applying the activation in place, run on each GEMM row tile
+ * while it is in cache (elementwise, so no split changes a bit) and vectorised: SiLU uses a
+ * branch-free exp (below) so it costs a small fraction of the GEMM. GELU calls libm's erfcf
+ * (not vectorised; correct to the last bit or so).
  * Backward: one fused pass dz = dy·act'(pre), then db by column blocks (each column summed over
  * rows in order, in double: the bits never depend on threads), dW and dx by fk_sgemm.
  * Tangent (forward mode, for Jacobian-vector products): two GEMMs (dx·W^T, x·U^T) and ONE
