@@ -17,14 +17,7 @@ extension LinePlot {
     public func svg() throws -> String {
         guard !series.isEmpty else { throw LinePlotError(message: "the plot has no series") }
         let layout = LinePlotLayout(self)
-        var out = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" \
-            viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="11">
-
-            """
-        out += "<title>\(ScatterPlot.escape(title))</title>\n"
-        out += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>\n"
+        var out = ScatterPlot.svgOpening(width: width, height: height, title: title)
         if !title.isEmpty {
             let centre = layout.left + layout.areaWidth / 2
             out += "<text x=\"\(n(centre))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(ScatterPlot.escape(title))</text>\n"

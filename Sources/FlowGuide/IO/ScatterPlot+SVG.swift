@@ -7,14 +7,7 @@ extension ScatterPlot {
     /// and `<g class="legend">` (square swatches, no circles) for series with a name.
     public func svg() -> String {
         let layout = PlotLayout(width: width, height: height, series: series)
-        var out = """
-            <?xml version="1.0" encoding="UTF-8"?>
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" \
-            viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="11">
-
-            """
-        out += "<title>\(Self.escape(fullTitle))</title>\n"
-        out += "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"white\"/>\n"
+        var out = Self.svgOpening(width: width, height: height, title: fullTitle)
         if !fullTitle.isEmpty {
             out += "<text x=\"\(Self.number(Double(width) / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">\(Self.escape(fullTitle))</text>\n"
         }
@@ -93,6 +86,19 @@ extension ScatterPlot {
     }
 
     // MARK: - Text helpers
+
+    /// The opening of a standalone SVG document (shared by ScatterPlot and LinePlot): the XML
+    /// declaration, the `<svg>` element, the `<title>` and a white background.
+    static func svgOpening(width: Int, height: Int, title: String) -> String {
+        """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" \
+        viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="11">
+        <title>\(escape(title))</title>
+        <rect x="0" y="0" width="\(width)" height="\(height)" fill="white"/>
+
+        """
+    }
 
     static func number(_ value: Double) -> String {
         var text = PlotLayout.format(value, decimals: 2)
