@@ -98,9 +98,9 @@ fk_status fk_cfg_blend(int64_t rows, int64_t cols, const float *c, int64_t ldc,
     if (path == FK_PATH_REFERENCE) return fk_ref_cfg_blend(rows, cols, c, ldc, u, ldu, w, g, ldg);
     cfg_ctx k = {cols, NULL, 0, c, ldc, u, ldu, g, ldg, NULL, w, 0, 0, 0};
     k.stream = fk_stream_worth(rows, cols) && g != c && g != u; /* g = c or u: lines in cache */
-    fk_parallel_tiles(rows, cols,
-                      path == FK_PATH_AVX512 ? blend_avx512 : path == FK_PATH_AVX2 ? blend_avx2 : blend_baseline,
-                      &k);
+    fk_parallel_elementwise(rows, cols, ldc == cols && ldu == cols && ldg == cols,
+                            path == FK_PATH_AVX512 ? blend_avx512 : path == FK_PATH_AVX2 ? blend_avx2 : blend_baseline,
+                            &k);
     return FK_OK;
 }
 
@@ -128,9 +128,9 @@ fk_status fk_cfg_euler_step(int64_t rows, int64_t cols, float *x, int64_t ldx,
     fk_path path = fk_active_path();
     if (path == FK_PATH_REFERENCE) return fk_ref_cfg_euler_step(rows, cols, x, ldx, c, ldc, u, ldu, w, h);
     cfg_ctx k = {cols, x, ldx, c, ldc, u, ldu, NULL, 0, NULL, w, h, 0, 0};
-    fk_parallel_tiles(rows, cols,
-                      path == FK_PATH_AVX512 ? cfg_euler_avx512 : path == FK_PATH_AVX2 ? cfg_euler_avx2 : cfg_euler_baseline,
-                      &k);
+    fk_parallel_elementwise(rows, cols, ldx == cols && ldc == cols && ldu == cols,
+                            path == FK_PATH_AVX512 ? cfg_euler_avx512 : path == FK_PATH_AVX2 ? cfg_euler_avx2 : cfg_euler_baseline,
+                            &k);
     return FK_OK;
 }
 

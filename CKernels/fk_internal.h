@@ -68,6 +68,11 @@ typedef void (*fk_tile_fn)(void *ctx, int64_t r0, int64_t r1, int64_t c0, int64_
  * takes one contiguous, equal share of the elements. Where tiles begin depends on the thread
  * count, so fn must compute every element independently of its tile. */
 void fk_parallel_tiles(int64_t rows, int64_t cols, fk_tile_fn fn, void *ctx);
+/* fk_parallel_tiles for elementwise kernels whose tile function uses no column index of its own
+ * (no bias[j], no counter per column): with contiguous != 0 (every operand's ld == cols, no gaps
+ * between rows) the matrix runs as one row of rows·cols elements, so no loop stops at a row end
+ * (MG+Euler at [98, 1024]: ~4% faster on one thread). */
+void fk_parallel_elementwise(int64_t rows, int64_t cols, int contiguous, fk_tile_fn fn, void *ctx);
 
 /* Calls fn(ctx, i) for i in [0, count), in parallel when parallel != 0 (GEMM tiles). */
 typedef void (*fk_index_fn)(void *ctx, int64_t i);

@@ -80,8 +80,9 @@ void fk_parallel_tiles(int64_t rows, int64_t cols, fk_tile_fn fn, void *ctx) {
      * depend on where tiles begin. */
     const int64_t rows_per_tile = cols >= FK_TILE_ELEMENTS ? 1 : (FK_TILE_ELEMENTS + cols - 1) / cols;
     const int64_t total = rows * cols;
-    if (total < FK_PARALLEL_MIN_ELEMENTS) {
-        /* Serial, without entering an OpenMP region (that alone costs ~0.4 us a call). */
+    if (total < FK_PARALLEL_MIN_ELEMENTS || fk_get_num_threads() == 1) {
+        /* Serial, without entering an OpenMP region: even a one-thread region costs ~0.4-0.7 us
+         * a call (4% of MG+Euler at n = 1e5 on one thread). */
         run_elements(cols, 0, total, rows_per_tile, fn, ctx);
         return;
     }
@@ -95,9 +96,14 @@ void fk_parallel_tiles(int64_t rows, int64_t cols, fk_tile_fn fn, void *ctx) {
     }
 }
 
+void fk_parallel_elementwise(int64_t rows, int64_t cols, int contiguous, fk_tile_fn fn, void *ctx) {
+    if (contiguous && rows > 1) fk_parallel_tiles(1, rows * cols, fn, ctx);
+    else fk_parallel_tiles(rows, cols, fn, ctx);
+}
+
 void fk_parallel_rows(int64_t rows, int64_t cols, fk_rows_fn fn, void *ctx) {
     if (rows <= 0) return;
-    if (rows == 1 || rows * (cols > 0 ? cols : 1) < FK_PARALLEL_MIN_ELEMENTS) {
+    if (rows == 1 || rows * (cols > 0 ? cols : 1) < FK_PARALLEL_MIN_ELEMENTS || fk_get_num_threads() == 1) {
         fn(ctx, 0, rows); /* serial */
         return;
     }
@@ -117,7 +123,7 @@ void fk_parallel_rows(int64_t rows, int64_t cols, fk_rows_fn fn, void *ctx) {
  * not an option anyway: it needs __kmpc_dispatch_deinit, which Swift's clang emits but Debian's
  * libomp 14 lacks. Callers make every index's work independent of the thread that runs it. */
 void fk_parallel_for(int64_t count, int parallel, fk_index_fn fn, void *ctx) {
-    if (!parallel || count <= 1) {
+    if (!parallel || count <= 1 || fk_get_num_threads() == 1) {
         for (int64_t i = 0; i < count; i++) fn(ctx, i);
         return;
     }

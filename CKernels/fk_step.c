@@ -61,9 +61,9 @@ fk_status fk_euler_step(int64_t rows, int64_t cols, const float *x, int64_t ldx,
     fk_path path = fk_active_path();
     if (path == FK_PATH_REFERENCE) return fk_ref_euler_step(rows, cols, x, ldx, v, ldv, h, out, ldo);
     euler_ctx k = {x, ldx, v, ldv, out, ldo, h};
-    fk_parallel_tiles(rows, cols,
-                      path == FK_PATH_AVX512 ? euler_avx512 : path == FK_PATH_AVX2 ? euler_avx2 : euler_baseline,
-                      &k);
+    fk_parallel_elementwise(rows, cols, ldx == cols && ldv == cols && ldo == cols,
+                            path == FK_PATH_AVX512 ? euler_avx512 : path == FK_PATH_AVX2 ? euler_avx2 : euler_baseline,
+                            &k);
     return FK_OK;
 }
 
@@ -126,8 +126,8 @@ fk_status fk_combine(int64_t rows, int64_t cols, int64_t ld, const float *base,
     combine_ctx k = {ld, base, {NULL, NULL, NULL, NULL}, {0, 0, 0, 0}, out,
                      (n_terms - 1) * 2 + (base != NULL)};
     for (int t = 0; t < n_terms; t++) { k.t[t] = terms[t]; k.a[t] = coeffs[t]; }
-    fk_parallel_tiles(rows, cols,
-                      path == FK_PATH_AVX512 ? combine_avx512 : path == FK_PATH_AVX2 ? combine_avx2 : combine_baseline,
-                      &k);
+    fk_parallel_elementwise(rows, cols, ld == cols,
+                            path == FK_PATH_AVX512 ? combine_avx512 : path == FK_PATH_AVX2 ? combine_avx2 : combine_baseline,
+                            &k);
     return FK_OK;
 }

@@ -1,10 +1,13 @@
-/* test_threads.c — every parallel kernel gives the same bits on 1, 2, 3 and 4 threads.
+/* test_threads.c — every parallel kernel gives the same bits on 1, 2, 3 and 4 threads, and the
+ * same bits on packed operands (ld == cols) as on padded rows.
  *
  * The parallel drivers hand each thread one equal share of the elements (or rows), so where a
  * tile starts depends on the thread count: with 3 or 4 threads the shares end at other columns
  * than with 2 (odd row lengths put them mid-row). Each kernel below runs on shapes above the
  * parallel threshold, with odd row lengths and row strides, and must give identical outputs
- * for every thread count (more threads than cores is fine: only the split matters). */
+ * for every thread count (more threads than cores is fine: only the split matters). Packed
+ * operands of the elementwise kernels run as one long row (fk_parallel_elementwise), so their
+ * tiles and vector loops cross row ends: that too must change no bit. */
 #include "fk_test.h"
 
 typedef struct shape { int64_t rows, cols; } shape;
@@ -14,9 +17,11 @@ static const shape SHAPES[] = {{4099, 33}, {97, 1023}, {3, 40001}, {1, 100003}, 
 static const int THREADS[] = {1, 2, 3, 4};
 #define NTHREADS ((int)(sizeof(THREADS) / sizeof(THREADS[0])))
 
-enum { K_EULER, K_BLEND, K_ZERO_STAR, K_MG, K_MG_NORM, K_APG, K_ROW_DOT, K_RANDN, K_SILU, K_COUNT };
-static const char *NAMES[K_COUNT] = {"euler", "cfg_blend", "cfg_zero_star", "mg_euler", "mg_euler_norm",
-                                     "apg", "row_dot", "randn", "bias_silu"};
+enum { K_EULER, K_COMBINE, K_BLEND, K_CFG_EULER, K_ZERO_STAR, K_MG, K_CFG_MG_DEBIAS, K_MG_G, K_MG_NORM, K_APG,
+       K_ROW_DOT, K_RANDN, K_SILU, K_COUNT };
+static const char *NAMES[K_COUNT] = {"euler", "combine", "cfg_blend", "cfg_euler", "cfg_zero_star", "mg_euler",
+                                     "cfg_mg_euler (debias)", "mg_euler (g out)", "mg_euler_norm", "apg", "row_dot", "randn",
+                                     "bias_silu"};
 
 /* Runs kernel `which` on fresh copies of the inputs; writes its outputs into out [rows·ld], the
  * state it updates besides (MG's EMA, APG's momentum; else a copy of c0) into out2 [rows·ld] and
@@ -31,6 +36,24 @@ static void run(int which, int64_t rows, int64_t cols, int64_t ld, const float *
     fk_apg_params apg = {4.5f, 0.0f, 10.0f, -0.5f, 0.7f, FK_APG_X0_SPACE};
     switch (which) {
     case K_EULER: CHECK_STATUS(fk_euler_step(rows, cols, a, ld, b, ld, -0.02f, out, ld), FK_OK); break;
+    case K_COMBINE: {
+        const float coeffs[2] = {-0.01f, 0.03f};
+        const float *terms[2] = {b, c0};
+        CHECK_STATUS(fk_combine(rows, cols, ld, a, 2, coeffs, terms, out), FK_OK);
+        break;
+    }
+    case K_CFG_EULER: CHECK_STATUS(fk_cfg_euler_step(rows, cols, out, ld, b, ld, c0, ld, 4.0f, -0.02f), FK_OK); break;
+    case K_CFG_MG_DEBIAS: /* m_eff = m / (1 - beta^s): the general MG body, after CFG */
+        mg.flags = FK_MG_DEBIAS;
+        CHECK_STATUS(fk_cfg_mg_euler_step(rows, cols, out, ld, b, ld, a, ld, 4.0f, m, ld, -0.02f, &mg,
+                                          NULL, 0, NULL), FK_OK);
+        break;
+    case K_MG_G: { /* g written: the EMA goes to scratch, g to out2 */
+        float *ms = fk_test_copy(c0, n);
+        CHECK_STATUS(fk_mg_euler_step(rows, cols, out, ld, b, ld, ms, ld, -0.02f, &mg, out2, ld, NULL), FK_OK);
+        free(ms);
+        break;
+    }
     case K_BLEND: CHECK_STATUS(fk_cfg_blend(rows, cols, a, ld, b, ld, 4.0f, out, ld), FK_OK); break;
     case K_ZERO_STAR: CHECK_STATUS(fk_cfg_zero_star(rows, cols, a, ld, b, ld, 4.0f, out, ld, rowout), FK_OK); break;
     case K_MG:
@@ -49,12 +72,28 @@ static void run(int which, int64_t rows, int64_t cols, int64_t ld, const float *
     }
 }
 
+/* A copy of the [rows, cols] matrix p (row stride ld) without the padding (row stride cols). */
+static float *packed(const float *p, int64_t rows, int64_t cols, int64_t ld) {
+    float *q = fk_test_alloc(rows * cols, 0);
+    for (int64_t i = 0; i < rows; i++) memcpy(q + i * cols, p + i * ld, (size_t)cols * sizeof(float));
+    return q;
+}
+
+/* Packed q (row stride cols) holds the same bits as p (row stride ld). */
+static int same_packed(const float *q, const float *p, int64_t rows, int64_t cols, int64_t ld) {
+    for (int64_t i = 0; i < rows; i++)
+        if (!fk_test_same_bits(q + i * cols, p + i * ld, cols)) return 0;
+    return 1;
+}
+
 static void check_kernel(int which, shape s) {
     const int64_t ld = s.cols + 5, n = s.rows * ld;
     float *a = fk_test_alloc(n, 11), *b = fk_test_alloc(n, 12), *c = fk_test_alloc(n, 13);
     float *want = fk_test_alloc(n, 0), *got = fk_test_alloc(n, 0);
     float *want2 = fk_test_alloc(n, 0), *got2 = fk_test_alloc(n, 0);
     float *rwant = fk_test_alloc(s.rows, 0), *rgot = fk_test_alloc(s.rows, 0);
+    float *pa = packed(a, s.rows, s.cols, ld), *pb = packed(b, s.rows, s.cols, ld), *pc = packed(c, s.rows, s.cols, ld);
+    float *pgot = fk_test_alloc(s.rows * s.cols, 0), *pgot2 = fk_test_alloc(s.rows * s.cols, 0);
     for (int t = 0; t < NTHREADS; t++) {
         fk_set_num_threads(THREADS[t]);
         float *o = t == 0 ? want : got, *o2 = t == 0 ? want2 : got2, *r = t == 0 ? rwant : rgot;
@@ -66,9 +105,19 @@ static void check_kernel(int which, shape s) {
                     (long long)s.cols, THREADS[t]);
             CHECK(0);
         }
+        /* The same values packed (ld == cols): the same bits as the padded 1-thread run. */
+        memset(rgot, 0, (size_t)s.rows * sizeof(float));
+        run(which, s.rows, s.cols, s.cols, pa, pb, pc, pgot, pgot2, rgot);
+        if (!(same_packed(pgot, want, s.rows, s.cols, ld) && same_packed(pgot2, want2, s.rows, s.cols, ld) &&
+              fk_test_same_bits(rgot, rwant, s.rows))) {
+            fprintf(stderr, "  %s [%lld, %lld]: packed operands on %d threads differ from padded rows\n",
+                    NAMES[which], (long long)s.rows, (long long)s.cols, THREADS[t]);
+            CHECK(0);
+        }
     }
     fk_set_num_threads(2);
     free(a); free(b); free(c); free(want); free(got); free(want2); free(got2); free(rwant); free(rgot);
+    free(pa); free(pb); free(pc); free(pgot); free(pgot2);
 }
 
 int main(void) {
