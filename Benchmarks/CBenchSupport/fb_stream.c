@@ -2,7 +2,7 @@
  *
  * Parallelized like CKernels' elementwise kernels (fk_parallel_tiles; keep the two in step):
  * each thread one contiguous, equal share of the elements (units of 16) run in tiles of 16384,
- * serial (outside any OpenMP region) below 32768 elements, and a tile body stamped per SIMD
+ * serial (outside any OpenMP region) below 32768 elements or on one thread, and a tile body stamped per SIMD
  * path with a target attribute (no -march flags). Plain stores like the kernels (no non-temporal stores), so the
  * comparison is like for like. */
 #define _GNU_SOURCE
@@ -120,7 +120,7 @@ static void run_range(tile_fn fn, const stream_args *k, int64_t lo, int64_t hi) 
 
 static void run_tiles(int64_t n, tile_fn fn, const stream_args *k) {
     if (n <= 0) return;
-    if (n < FB_PARALLEL_MIN) {
+    if (n < FB_PARALLEL_MIN || fb_max_threads() == 1) {
         run_range(fn, k, 0, n); /* serial without entering an OpenMP region, as fk_parallel_tiles */
         return;
     }
