@@ -8,15 +8,18 @@ func targetTable(kernels: [KernelResult], refs: [ReferenceResult], gemm: [GemmRe
     var t = Table("Targets", ["target", "case", "measured", "goal", "met"], leftColumns: 2)
     func yes(_ ok: Bool) -> String { ok ? "yes" : "NO" }
 
-    // 1. Fused kernels at n >= 1e7 reach 90% of the in-place axpy bandwidth.
+    // 1. Fused kernels at n >= 1e7 reach 90% of the in-place axpy bandwidth. Judged on the median
+    // of the per-round pairs (kernel and axpy timed back to back in each round); the ratio of the
+    // two best batches is shown beside it: it compares two maxima taken at different moments, and
+    // one lucky axpy batch (seen: 61 GB/s at 1e7 in a run where 4e7 gave 43) moves it by a third.
     for id in ["mg_euler", "cfg_euler", "apg"] {
         for k in kernels where k.id == id && k.n >= 9_000_000 {
             guard let ref = refs.first(where: { $0.n == k.n }) else { continue }
             let pct = 100 * k.gbs / ref.axpyGBs
-            let pctMedian = 100 * ref.axpyMedian / k.tMedian * Double(k.arrays) / 3
+            let paired = 100 * k.pairedAxpy
             t.add(["fused kernel >= 90% of axpy GB/s (n >= 1e7, \(threads)T)", "\(id) n=\(fmtCount(k.n))",
-                   "\(fmt(pct, 0))% (\(fmt(k.gbs)) vs \(fmt(ref.axpyGBs)) GB/s); medians: \(fmt(pctMedian, 0))%",
-                   ">= 90%", yes(pct >= 90)])
+                   "paired median \(fmt(paired, 0))%; best batches \(fmt(pct, 0))% (\(fmt(k.gbs)) vs \(fmt(ref.axpyGBs)) GB/s)",
+                   ">= 90%", yes(paired >= 90)])
         }
     }
     // 2. MG+Euler at n = 1e5, one thread, vs plain Swift loops.

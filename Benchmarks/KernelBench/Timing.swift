@@ -1,6 +1,7 @@
 // Timing: warm up, size a batch to last about `minTime`, then time `rounds` batches and keep the
 // best (the least-disturbed run on a shared machine). Items of one size are timed interleaved,
-// round by round, so load changes hit the kernels and their references alike.
+// round by round, so load changes hit the kernels and their references alike; every round's time
+// is kept, so a kernel can also be compared with its reference round by round (Targets).
 
 import CFlowBench
 import CFlowKernels
@@ -20,10 +21,6 @@ final class TimedItem {
     }
 
     var best: Double { seconds.min() ?? .nan }
-    var median: Double {
-        let s = seconds.sorted()
-        return s.isEmpty ? .nan : s[s.count / 2]
-    }
 }
 
 func setThreads(_ n: Int) {
