@@ -64,22 +64,25 @@ int64_t fk_span_bytes(int64_t rows, int64_t cols, int64_t ld);
 /* Elementwise work on rows [r0, r1) x columns [c0, c1). */
 typedef void (*fk_tile_fn)(void *ctx, int64_t r0, int64_t r1, int64_t c0, int64_t c1);
 /* Calls fn over tiles covering [rows, cols] (blocks of whole rows, or segments of one row
- * starting at any column), in parallel when rows·cols >= FK_PARALLEL_MIN_ELEMENTS: each thread
- * takes one contiguous, equal share of the elements. Where tiles begin depends on the thread
- * count, so fn must compute every element independently of its tile. */
+ * starting at any column), in parallel when rows·cols >= FK_PARALLEL_MIN_ELEMENTS and more than
+ * one thread is set: each thread takes one contiguous, equal share of the elements. Where tiles
+ * begin depends on the thread count, so fn must compute every element independently of its tile.
+ * (All three drivers run serially, outside any OpenMP region, when one thread is set.) */
 void fk_parallel_tiles(int64_t rows, int64_t cols, fk_tile_fn fn, void *ctx);
 /* fk_parallel_tiles for elementwise kernels whose tile function uses no column index of its own
- * (no bias[j], no counter per column): with contiguous != 0 (every operand's ld == cols, no gaps
- * between rows) the matrix runs as one row of rows·cols elements, so no loop stops at a row end
- * (MG+Euler at [98, 1024]: ~4% faster on one thread). */
+ * (no bias[j], no counter per column): with contiguous != 0 (the ld of every operand the call
+ * reads or writes == cols: no gaps between rows) the matrix runs as one row of rows·cols
+ * elements, so no loop stops at a row end (MG+Euler at [98, 1024]: ~2% faster on one thread). */
 void fk_parallel_elementwise(int64_t rows, int64_t cols, int contiguous, fk_tile_fn fn, void *ctx);
 
-/* Calls fn(ctx, i) for i in [0, count), in parallel when parallel != 0 (GEMM tiles). */
+/* Calls fn(ctx, i) for i in [0, count), in parallel when parallel != 0 and more than one thread
+ * is set (GEMM tiles, optimizer chunks). */
 typedef void (*fk_index_fn)(void *ctx, int64_t i);
 void fk_parallel_for(int64_t count, int parallel, fk_index_fn fn, void *ctx);
 
 /* Row work on rows [r0, r1) (whole rows: for kernels with per-row reductions); in parallel
- * when rows·cols >= FK_PARALLEL_MIN_ELEMENTS, each thread taking one equal run of rows. */
+ * when rows·cols >= FK_PARALLEL_MIN_ELEMENTS and more than one thread is set, each thread taking
+ * one equal run of rows. */
 typedef void (*fk_rows_fn)(void *ctx, int64_t r0, int64_t r1);
 void fk_parallel_rows(int64_t rows, int64_t cols, fk_rows_fn fn, void *ctx);
 

@@ -50,8 +50,9 @@ fk_status fk_check_mg_args(int64_t rows, int64_t cols, const float *x, int64_t l
 
 /* ---- The fused body ------------------------------------------------------------------------- */
 
-/* MODE_MG1 is MODE_MG with k = 1 (no debias, no normalize: the common case): d - m is then one
- * subtraction instead of a fused multiply-add by k, the same bits (1·m is exact) with a shorter
+/* MODE_MG1 is MODE_MG with k == 1.0f (no normalize, and no debias or a debias factor that rounds
+ * to 1): d - m is then one subtraction instead of a fused multiply-add by k, the same bits (1·m
+ * is exact; the rows path, which keeps d - k·m, is checked against it bit for bit) with a shorter
  * dependency chain, which is worth ~7% when the arrays stream from L3. */
 enum { MODE_FIRST = 0, MODE_PLAIN = 1, MODE_MG = 2, MODE_MG1 = 3 };
 

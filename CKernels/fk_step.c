@@ -1,7 +1,7 @@
 /* fk_step.c — elementwise solver pieces: the Euler step out = x + h·v and the linear combination
  * out = base + sum_k coeffs[k]·terms[k] (Heun, midpoint, RK4, Adams–Bashforth).
  *
- * Both are pure elementwise passes: tiles (fk_parallel_tiles), `#pragma omp simd` inner loops
+ * Both are pure elementwise passes: tiles (fk_parallel_elementwise), `#pragma omp simd` inner loops
  * (the only aliases allowed are exact, so iterations never depend on each other). */
 #include "fk_guide_checks.h"
 

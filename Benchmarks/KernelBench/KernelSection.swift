@@ -9,8 +9,8 @@ struct KernelResult {
     let n: Int
     let arrays: Int
     var t: Double = .nan        // seconds per call, `threads` threads (best batch)
-    /// Median over rounds of (this kernel's GB/s / the axpy's GB/s) at `threads` threads, each
-    /// round's pair measured back to back: host bandwidth drift and one lucky axpy batch cancel.
+    /// Median over rounds of (this kernel's GB/s / the axpy's GB/s) at `threads` threads, both
+    /// timed in the same round (seconds apart): host bandwidth drift and one lucky axpy batch cancel.
     var pairedAxpy: Double = .nan
     var t1: Double = .nan       // seconds per call, 1 thread
     var tSwift: Double = .nan   // plain Swift loops, 1 thread

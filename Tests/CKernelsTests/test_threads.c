@@ -17,20 +17,22 @@ static const shape SHAPES[] = {{4099, 33}, {97, 1023}, {3, 40001}, {1, 100003}, 
 static const int THREADS[] = {1, 2, 3, 4};
 #define NTHREADS ((int)(sizeof(THREADS) / sizeof(THREADS[0])))
 
-enum { K_EULER, K_COMBINE, K_BLEND, K_CFG_EULER, K_ZERO_STAR, K_MG, K_CFG_MG_DEBIAS, K_MG_G, K_MG_NORM, K_APG,
+enum { K_EULER, K_COMBINE, K_BLEND, K_CFG_EULER, K_ZERO_STAR, K_MG, K_CFG_MG_DEBIAS, K_MG_G, K_MG_G_ALIAS, K_MG_NORM, K_APG,
        K_ROW_DOT, K_RANDN, K_SILU, K_COUNT };
 static const char *NAMES[K_COUNT] = {"euler", "combine", "cfg_blend", "cfg_euler", "cfg_zero_star", "mg_euler",
-                                     "cfg_mg_euler (debias)", "mg_euler (g out)", "mg_euler_norm", "apg", "row_dot", "randn",
+                                     "cfg_mg_euler (debias)", "mg_euler (g out)", "mg_euler (g = c)", "mg_euler_norm", "apg", "row_dot", "randn",
                                      "bias_silu"};
 
 /* Runs kernel `which` on fresh copies of the inputs; writes its outputs into out [rows·ld], the
- * state it updates besides (MG's EMA, APG's momentum; else a copy of c0) into out2 [rows·ld] and
- * its per-row values into rowout [rows]. */
+ * state it updates besides (MG's EMA, APG's momentum; else a copy of c0) into out2 [rows·ld], a
+ * third output (the EMA when g is in out2; else a copy of c0) into out3 and its per-row values
+ * into rowout [rows]. */
 static void run(int which, int64_t rows, int64_t cols, int64_t ld, const float *a, const float *b,
-                const float *c0, float *out, float *out2, float *rowout) {
+                const float *c0, float *out, float *out2, float *out3, float *rowout) {
     const int64_t n = rows * ld;
     float *m = out2, *prev = out2;
     memcpy(out2, c0, (size_t)n * sizeof(float));
+    memcpy(out3, c0, (size_t)n * sizeof(float));
     memcpy(out, a, (size_t)n * sizeof(float));
     fk_mg_params mg = {0.5f, 0.6f, 1e-8f, 0, 1, 0, 3};
     fk_apg_params apg = {4.5f, 0.0f, 10.0f, -0.5f, 0.7f, FK_APG_X0_SPACE};
@@ -48,12 +50,13 @@ static void run(int which, int64_t rows, int64_t cols, int64_t ld, const float *
         CHECK_STATUS(fk_cfg_mg_euler_step(rows, cols, out, ld, b, ld, a, ld, 4.0f, m, ld, -0.02f, &mg,
                                           NULL, 0, NULL), FK_OK);
         break;
-    case K_MG_G: { /* g written: the EMA goes to scratch, g to out2 */
-        float *ms = fk_test_copy(c0, n);
-        CHECK_STATUS(fk_mg_euler_step(rows, cols, out, ld, b, ld, ms, ld, -0.02f, &mg, out2, ld, NULL), FK_OK);
-        free(ms);
+    case K_MG_G: /* g written: g to out2, the EMA to out3 */
+        CHECK_STATUS(fk_mg_euler_step(rows, cols, out, ld, b, ld, out3, ld, -0.02f, &mg, out2, ld, NULL), FK_OK);
         break;
-    }
+    case K_MG_G_ALIAS: /* g written over the velocity (g == c, allowed): c and g in out2 */
+        memcpy(out2, b, (size_t)n * sizeof(float));
+        CHECK_STATUS(fk_mg_euler_step(rows, cols, out, ld, out2, ld, out3, ld, -0.02f, &mg, out2, ld, NULL), FK_OK);
+        break;
     case K_BLEND: CHECK_STATUS(fk_cfg_blend(rows, cols, a, ld, b, ld, 4.0f, out, ld), FK_OK); break;
     case K_ZERO_STAR: CHECK_STATUS(fk_cfg_zero_star(rows, cols, a, ld, b, ld, 4.0f, out, ld, rowout), FK_OK); break;
     case K_MG:
@@ -91,25 +94,29 @@ static void check_kernel(int which, shape s) {
     float *a = fk_test_alloc(n, 11), *b = fk_test_alloc(n, 12), *c = fk_test_alloc(n, 13);
     float *want = fk_test_alloc(n, 0), *got = fk_test_alloc(n, 0);
     float *want2 = fk_test_alloc(n, 0), *got2 = fk_test_alloc(n, 0);
+    float *want3 = fk_test_alloc(n, 0), *got3 = fk_test_alloc(n, 0);
     float *rwant = fk_test_alloc(s.rows, 0), *rgot = fk_test_alloc(s.rows, 0);
     float *pa = packed(a, s.rows, s.cols, ld), *pb = packed(b, s.rows, s.cols, ld), *pc = packed(c, s.rows, s.cols, ld);
     float *pgot = fk_test_alloc(s.rows * s.cols, 0), *pgot2 = fk_test_alloc(s.rows * s.cols, 0);
+    float *pgot3 = fk_test_alloc(s.rows * s.cols, 0);
     for (int t = 0; t < NTHREADS; t++) {
         fk_set_num_threads(THREADS[t]);
-        float *o = t == 0 ? want : got, *o2 = t == 0 ? want2 : got2, *r = t == 0 ? rwant : rgot;
+        float *o = t == 0 ? want : got, *o2 = t == 0 ? want2 : got2, *o3 = t == 0 ? want3 : got3;
+        float *r = t == 0 ? rwant : rgot;
         memset(r, 0, (size_t)s.rows * sizeof(float));
-        run(which, s.rows, s.cols, ld, a, b, c, o, o2, r);
+        run(which, s.rows, s.cols, ld, a, b, c, o, o2, o3, r);
         if (t > 0 && !(fk_test_same_matrix(got, want, s.rows, s.cols, ld) &&
-                       fk_test_same_matrix(got2, want2, s.rows, s.cols, ld) && fk_test_same_bits(rgot, rwant, s.rows))) {
+                       fk_test_same_matrix(got2, want2, s.rows, s.cols, ld) &&
+                       fk_test_same_matrix(got3, want3, s.rows, s.cols, ld) && fk_test_same_bits(rgot, rwant, s.rows))) {
             fprintf(stderr, "  %s [%lld, %lld]: %d threads differ from 1\n", NAMES[which], (long long)s.rows,
                     (long long)s.cols, THREADS[t]);
             CHECK(0);
         }
         /* The same values packed (ld == cols): the same bits as the padded 1-thread run. */
         memset(rgot, 0, (size_t)s.rows * sizeof(float));
-        run(which, s.rows, s.cols, s.cols, pa, pb, pc, pgot, pgot2, rgot);
+        run(which, s.rows, s.cols, s.cols, pa, pb, pc, pgot, pgot2, pgot3, rgot);
         if (!(same_packed(pgot, want, s.rows, s.cols, ld) && same_packed(pgot2, want2, s.rows, s.cols, ld) &&
-              fk_test_same_bits(rgot, rwant, s.rows))) {
+              same_packed(pgot3, want3, s.rows, s.cols, ld) && fk_test_same_bits(rgot, rwant, s.rows))) {
             fprintf(stderr, "  %s [%lld, %lld]: packed operands on %d threads differ from padded rows\n",
                     NAMES[which], (long long)s.rows, (long long)s.cols, THREADS[t]);
             CHECK(0);
@@ -117,7 +124,7 @@ static void check_kernel(int which, shape s) {
     }
     fk_set_num_threads(2);
     free(a); free(b); free(c); free(want); free(got); free(want2); free(got2); free(rwant); free(rgot);
-    free(pa); free(pb); free(pc); free(pgot); free(pgot2);
+    free(want3); free(got3); free(pa); free(pb); free(pc); free(pgot); free(pgot2); free(pgot3);
 }
 
 int main(void) {
