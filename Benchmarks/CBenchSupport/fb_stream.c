@@ -2,9 +2,9 @@
  *
  * Parallelized like CKernels' elementwise kernels (fk_parallel_tiles; keep the two in step):
  * each thread one contiguous, equal share of the elements (units of 16) run in tiles of 16384,
- * serial (outside any OpenMP region) below 32768 elements or on one thread, and a tile body stamped per SIMD
- * path with a target attribute (no -march flags). Plain stores like the kernels (no non-temporal stores), so the
- * comparison is like for like. */
+ * serial (outside any OpenMP region) below 32768 elements or on one thread, and a tile body
+ * stamped per SIMD path with a target attribute (no -march flags). Plain stores like the kernels
+ * (no non-temporal stores), so the comparison is like for like. */
 #define _GNU_SOURCE
 #include "flowbench.h"
 

@@ -9,9 +9,10 @@ func targetTable(kernels: [KernelResult], refs: [ReferenceResult], gemm: [GemmRe
     func yes(_ ok: Bool) -> String { ok ? "yes" : "NO" }
 
     // 1. Fused kernels at n >= 1e7 reach 90% of the in-place axpy bandwidth. Judged on the median
-    // of the per-round pairs (kernel and axpy timed back to back in each round); the ratio of the
-    // two best batches is shown beside it: it compares two maxima taken at different moments, and
-    // one lucky axpy batch (seen: 61 GB/s at 1e7 in a run where 4e7 gave 43) moves it by a third.
+    // of the per-round pairs (kernel and axpy both timed in the same round, seconds apart); the
+    // ratio of the two best batches is shown beside it: it compares two maxima taken at different
+    // moments, and one lucky axpy batch (seen: 61 GB/s at 1e7 in a run where 4e7 gave 43) moves it
+    // by a third.
     for id in ["mg_euler", "cfg_euler", "apg"] {
         for k in kernels where k.id == id && k.n >= 9_000_000 {
             guard let ref = refs.first(where: { $0.n == k.n }) else { continue }
