@@ -3,14 +3,19 @@
 shapes, written the natural vectorized NumPy way (temporaries and all), timed the same way
 (warm-up, batches of >= --min-time seconds, best of --rounds, items interleaved per round).
 
-    python3 Benchmarks/numpy_bench.py [--quick] [--sizes 1e4,1e5,...] [--json numpy.json]
+    python3 Benchmarks/numpy_bench.py [--quick] [--sizes 1e4,1e5,...]   # a table of its own
+    flowguide-bench --numpy-worker Benchmarks/numpy_bench.py           # side by side (run.sh)
 
-The JSON feeds `flowguide-bench --numpy numpy.json` (its "x NumPy" columns). NumPy's elementwise
-ufuncs and axis reductions run on one thread. OPENBLAS_CORETYPE may be set on this machine; it is
-reported and left alone (these operations do not call BLAS anyway).
+With --serve it is flowguide-bench's worker: the bench times one NumPy batch right after the
+kernel's batches of the same round, so each "x NumPy" ratio pairs two times taken seconds apart
+(the host's memory bandwidth drifts over minutes). Protocol, one line each way:
+    (on start)               -> "ready numpy=<version> python=<version> OPENBLAS_CORETYPE=<value>"
+    "size ROWS COLS MIN_TIME" -> "ok" once the operands exist and every case is warmed up and sized
+    "time NAME"               -> seconds per call of one batch of NAME (or "error <why>")
+NumPy's elementwise ufuncs and axis reductions run on one thread. OPENBLAS_CORETYPE may be set on
+this machine; it is reported and left alone (these operations do not call BLAS anyway).
 """
 import argparse
-import json
 import os
 import platform
 import sys
@@ -133,20 +138,52 @@ def time_calls(fn, calls):
     return (time.perf_counter() - t0) / calls
 
 
+def batch_calls(fn, min_time):
+    """Warms fn up and returns how many calls make a batch of about min_time seconds."""
+    fn()  # warm up: first touch, allocator
+    n, t = 1, time_calls(fn, 1)
+    while t * n < min_time / 20 and n < 1 << 20:
+        n *= 4
+        t = time_calls(fn, n)
+    return max(1, int(min_time / max(t, 1e-9)))
+
+
 def measure(cases, min_time, rounds):
-    calls = {}
-    for name, fn in cases:
-        fn()  # warm up: first touch, allocator
-        n, t = 1, time_calls(fn, 1)
-        while t * n < min_time / 20 and n < 1 << 20:
-            n *= 4
-            t = time_calls(fn, n)
-        calls[name] = max(1, int(min_time / max(t, 1e-9)))
+    calls = {name: batch_calls(fn, min_time) for name, fn in cases}
     best = {name: float("inf") for name, _ in cases}
     for _ in range(rounds):
         for name, fn in cases:
             best[name] = min(best[name], time_calls(fn, calls[name]))
     return best
+
+
+def serve(coretype):
+    """The worker loop of flowguide-bench --numpy-worker (protocol in the module docstring)."""
+    def reply(line):
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    reply(f"ready numpy={np.__version__} python={platform.python_version()} OPENBLAS_CORETYPE={coretype}")
+    cases, calls = {}, {}
+    for line in sys.stdin:
+        words = line.split()
+        try:
+            if words[:1] == ["size"] and len(words) == 4:
+                rows, cols, min_time = int(words[1]), int(words[2]), float(words[3])
+                if rows < 1 or cols < 1 or not min_time > 0:
+                    raise ValueError(f"bad size request: {line.strip()}")
+                cases = {}  # frees the previous size's operands first
+                cases = dict(make_cases(rows, cols))
+                calls = {name: batch_calls(fn, min_time) for name, fn in cases.items()}
+                reply("ok")
+            elif words[:1] == ["time"] and len(words) == 2:
+                if words[1] not in cases:
+                    raise ValueError(f"no case {words[1]}" + ("" if cases else " (send 'size' first)"))
+                reply(repr(time_calls(cases[words[1]], calls[words[1]])))
+            else:
+                raise ValueError(f"unknown request: {line.strip()}")
+        except (ValueError, MemoryError) as e:
+            reply(f"error {e}")
 
 
 def main():
@@ -156,16 +193,18 @@ def main():
     ap.add_argument("--cols", type=int, default=1024)
     ap.add_argument("--min-time", type=float, default=None, help="seconds per timed batch (0.02; --quick 0.01)")
     ap.add_argument("--rounds", type=int, default=None, help="timed batches per item (10; --quick 4)")
-    ap.add_argument("--json", metavar="FILE", help="write the timings for flowguide-bench --numpy")
+    ap.add_argument("--serve", action="store_true", help="be flowguide-bench's worker (see above)")
     a = ap.parse_args()
+    coretype = os.environ.get("OPENBLAS_CORETYPE", "unset")
+    if a.serve:
+        serve(coretype)
+        return
     min_time = a.min_time or (0.01 if a.quick else 0.02)
     rounds = a.rounds or (4 if a.quick else 10)
 
-    coretype = os.environ.get("OPENBLAS_CORETYPE", "unset")
     print(f"NumPy {np.__version__}, Python {platform.python_version()}, OPENBLAS_CORETYPE={coretype} "
           f"(left as found), float32 [B, {a.cols}], best of {rounds} batches of >= {min_time} s")
     print(f"{'n':>12}  {'kernel':<14} {'µs':>10} {'GB/s':>7}")
-    results = []
     for requested in (parse_count(s) for s in a.sizes.split(",")):
         rows = max(1, (requested + a.cols // 2) // a.cols)
         n = rows * a.cols
@@ -173,18 +212,9 @@ def main():
         best = measure(cases, min_time, rounds)
         for name, _ in cases:
             t = best[name]
-            results.append({"kernel": name, "n": n, "seconds": t})
             print(f"{n:>12,}  {name:<14} {t * 1e6:>10.1f} {BYTES[name] * n / t / 1e9:>7.1f}")
         sys.stdout.flush()
         del cases
-    if a.json:
-        meta = {"numpy": np.__version__, "python": platform.python_version(),
-                "OPENBLAS_CORETYPE": coretype, "cols": str(a.cols),
-                "timing": f"best of {rounds} x {min_time} s"}
-        with open(a.json, "w") as f:
-            json.dump({"meta": meta, "results": results}, f, indent=1)
-        print(f"wrote {a.json}")
-
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds flowguide-bench (release), runs the NumPy twin, then the Swift/C benchmark with the NumPy
-# timings, and prints the combined tables. With --write-docs, also writes docs/benchmarks.md
-# (the numbers, this exact command, and the machine).
+# Builds flowguide-bench (release) and runs it with its NumPy twin timed side by side, then the
+# MLP, optimizer and allocation sections, and prints the combined tables. With --write-docs, also
+# writes docs/benchmarks.md (the numbers, this exact command, and the machine).
 #
 #   Benchmarks/run.sh [--quick] [--sizes 1e4,1e5,1e6,1e7,4e7] [--threads N] [--write-docs]
 #                     [--scratch-path DIR] [-- more flowguide-bench flags]
@@ -39,11 +39,10 @@ tail -1 "$out/build.log"
 bin="$(swift build -c release --product flowguide-bench "${scratch[@]}" --show-bin-path)/flowguide-bench"
 
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== NumPy (Benchmarks/numpy_bench.py)"
-python3 Benchmarks/numpy_bench.py "${quick[@]}" "${sizes[@]}" --json "$out/numpy.json" | tee "$out/numpy.txt"
-
-echo "== flowguide-bench"
-"$bin" "${quick[@]}" "${sizes[@]}" "${threads[@]}" --numpy "$out/numpy.json" --markdown "$out/bench.md" "${extra[@]}"
+# NumPy runs as the bench's worker process, timed in the same rounds as the kernels.
+echo "== flowguide-bench (NumPy side by side: Benchmarks/numpy_bench.py --serve)"
+"$bin" "${quick[@]}" "${sizes[@]}" "${threads[@]}" --numpy-worker Benchmarks/numpy_bench.py \
+  --markdown "$out/bench.md" "${extra[@]}"
 load_end="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The MLP workload against NumPy and JAX, in one run (JAX only if installed: pip install "jax[cpu]").
@@ -114,11 +113,6 @@ if [ "$write_docs" = 1 ]; then
       echo '```'
       echo
     fi
-    echo "### NumPy timings (Benchmarks/numpy_bench.py)"
-    echo
-    echo '```'
-    cat "$out/numpy.txt"
-    echo '```'
   } > docs/benchmarks.md
   echo "wrote docs/benchmarks.md"
 fi

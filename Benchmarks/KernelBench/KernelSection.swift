@@ -14,7 +14,10 @@ struct KernelResult {
     var pairedAxpy: Double = .nan
     var t1: Double = .nan       // seconds per call, 1 thread
     var tSwift: Double = .nan   // plain Swift loops, 1 thread
-    var tNumpy: Double = .nan   // from numpy_bench.py
+    var tNumpy: Double = .nan   // NumPy twin (numpy_bench.py worker), best batch
+    /// Median over rounds of (NumPy time / kernel time), both timed in the same round, with the
+    /// kernel on `threads` threads (numpyX) and on one thread (numpyX1).
+    var numpyX: Double = .nan, numpyX1: Double = .nan
     var check = "—"
     var gbs: Double { Double(arrays * 4 * n) / t / 1e9 }
     var gbs1: Double { Double(arrays * 4 * n) / t1 / 1e9 }
@@ -23,30 +26,13 @@ struct KernelResult {
 struct ReferenceResult {
     let n: Int
     var axpy = Double.nan, axpy1 = Double.nan, triad = Double.nan, triad1 = Double.nan
-    var numpyAxpy = Double.nan, numpyTriad = Double.nan
+    /// NumPy's axpy and triad against ours, paired by round as in KernelResult.numpyX.
+    var numpyAxpyX = Double.nan, numpyAxpyX1 = Double.nan, numpyTriadX = Double.nan, numpyTriadX1 = Double.nan
     var axpyGBs: Double { 12 * Double(n) / axpy / 1e9 }
     var axpy1GBs: Double { 12 * Double(n) / axpy1 / 1e9 }
 }
 
-/// NumPy timings keyed by kernel id and element count.
-struct NumpyTimings: Decodable {
-    struct Entry: Decodable { let kernel: String; let n: Int; let seconds: Double }
-    let meta: [String: String]
-    let results: [Entry]
-
-    func seconds(_ id: String, _ n: Int) -> Double {
-        results.first { $0.kernel == id && $0.n == n }?.seconds ?? .nan
-    }
-
-    static func load(_ path: String) -> NumpyTimings {
-        guard let data = FileManager.default.contents(atPath: path) else { fail("cannot read \(path)") }
-        do { return try JSONDecoder().decode(NumpyTimings.self, from: data) } catch {
-            fail("cannot parse \(path): \(error)")
-        }
-    }
-}
-
-func runKernelSection(_ o: Options, threads: Int, numpy: NumpyTimings?)
+func runKernelSection(_ o: Options, threads: Int, numpy: NumpyWorker?)
     -> (kernels: [KernelResult], refs: [ReferenceResult])
 {
     var kernels: [KernelResult] = []
@@ -93,30 +79,39 @@ func runKernelSection(_ o: Options, threads: Int, numpy: NumpyTimings?)
                 items.append(TimedItem("\(k.id)@\(t)", threads: t) { _ = run() })
             }
         }
+        if let numpy {  // the NumPy twins, one batch per round in the worker process
+            numpy.prepare(rows: rows, cols: o.cols, minTime: o.minTime)
+            for id in ["axpy", "triad"] + cases.filter({ !failed.contains($0.id) }).map(\.id) {
+                items.append(TimedItem("\(id)@numpy") { numpy.time(id) })
+            }
+        }
         for k in cases { if let s = k.runSwift { items.append(TimedItem("\(k.id)@swift", threads: 1, body: s)) } }
         measure(items, minTime: o.minTime, rounds: o.rounds)
 
         func best(_ key: String) -> Double { items.first { $0.key == key }?.best ?? .nan }
-        func pairedAxpy(_ key: String, arrays: Int) -> Double {
-            guard let k = items.first(where: { $0.key == key }),
-                  let a = items.first(where: { $0.key == "axpy@\(threads)" }) else { return .nan }
-            // GB/s ratio = (arrays·4 / t_kernel) / (12 / t_axpy), round by round.
-            let s = zip(a.seconds, k.seconds).map { ta, tk in ta / tk * Double(arrays) / 3 }.sorted()
+        /// Median over rounds of time(num) / time(den), both timed in the same round.
+        func paired(_ num: String, _ den: String) -> Double {
+            guard let a = items.first(where: { $0.key == num }),
+                  let b = items.first(where: { $0.key == den }) else { return .nan }
+            let s = zip(a.seconds, b.seconds).map { $0 / $1 }.sorted()
             return s.isEmpty ? .nan : s[s.count / 2]
         }
         var ref = ReferenceResult(n: n)
         ref.axpy = best("axpy@\(threads)"); ref.axpy1 = best("axpy@1")
         ref.triad = best("triad@\(threads)"); ref.triad1 = best("triad@1")
-        ref.numpyAxpy = numpy?.seconds("axpy", n) ?? .nan
-        ref.numpyTriad = numpy?.seconds("triad", n) ?? .nan
+        ref.numpyAxpyX = paired("axpy@numpy", "axpy@\(threads)"); ref.numpyAxpyX1 = paired("axpy@numpy", "axpy@1")
+        ref.numpyTriadX = paired("triad@numpy", "triad@\(threads)"); ref.numpyTriadX1 = paired("triad@numpy", "triad@1")
         refs.append(ref)
         for k in cases {
             var r = KernelResult(id: k.id, n: n, arrays: k.arrays)
             r.t = best("\(k.id)@\(threads)")
-            r.pairedAxpy = pairedAxpy("\(k.id)@\(threads)", arrays: k.arrays)
+            // GB/s ratio = (arrays·4 / t_kernel) / (12 / t_axpy), round by round.
+            r.pairedAxpy = paired("axpy@\(threads)", "\(k.id)@\(threads)") * Double(k.arrays) / 3
             r.t1 = best("\(k.id)@1")
             r.tSwift = best("\(k.id)@swift")
-            r.tNumpy = numpy?.seconds(k.id, n) ?? .nan
+            r.tNumpy = best("\(k.id)@numpy")
+            r.numpyX = paired("\(k.id)@numpy", "\(k.id)@\(threads)")
+            r.numpyX1 = paired("\(k.id)@numpy", "\(k.id)@1")
             r.check = checks[k.id] ?? "—"
             kernels.append(r)
         }
@@ -135,24 +130,24 @@ func kernelTable(_ kernels: [KernelResult], _ refs: [ReferenceResult], threads: 
         let axpyGB1 = ref.axpy1GBs, axpyGB = ref.axpyGBs
         table.add([fmtCount(n), "axpy (ref)", "12", fmtAuto(ref.axpy * 1e6), fmt(axpyGB), "100",
                    fmtAuto(ref.axpy1 * 1e6), fmt(axpyGB1), "100", "—",
-                   fmt(ref.numpyAxpy / ref.axpy, 1), fmt(ref.numpyAxpy / ref.axpy1, 1), ""])
+                   fmt(ref.numpyAxpyX, 1), fmt(ref.numpyAxpyX1, 1), ""])
         let triadGB = 12 * Double(n) / ref.triad / 1e9, triadGB1 = 12 * Double(n) / ref.triad1 / 1e9
         table.add([fmtCount(n), "triad (ref)", "12", fmtAuto(ref.triad * 1e6), fmt(triadGB),
                    fmt(100 * triadGB / axpyGB, 0), fmtAuto(ref.triad1 * 1e6), fmt(triadGB1),
                    fmt(100 * triadGB1 / axpyGB1, 0), "—",
-                   fmt(ref.numpyTriad / ref.triad, 1), fmt(ref.numpyTriad / ref.triad1, 1), ""])
+                   fmt(ref.numpyTriadX, 1), fmt(ref.numpyTriadX1, 1), ""])
         for k in kernels where k.n == n {
             table.add([fmtCount(n), k.id, "\(k.arrays * 4)", fmtAuto(k.t * 1e6), fmt(k.gbs),
                        fmt(100 * k.gbs / axpyGB, 0), fmtAuto(k.t1 * 1e6), fmt(k.gbs1),
                        fmt(100 * k.gbs1 / axpyGB1, 0), fmt(k.tSwift / k.t1, 1),
-                       fmt(k.tNumpy / k.t, 1), fmt(k.tNumpy / k.t1, 1), k.check])
+                       fmt(k.numpyX, 1), fmt(k.numpyX1, 1), k.check])
         }
     }
     table.notes = [
         "B/elem: compulsory bytes per element (each array read or written once, 4 bytes; no write-allocate); GB/s = B/elem·n / time (best of the rounds).",
         "% axpy: GB/s relative to the in-place axpy y += a·x (12 B/elem) measured at the same size and thread count, interleaved with the kernels.",
         "x Swift 1T: plain unfused Swift loops over [Float] (one loop per line of math, one thread) time / kernel time on one thread.",
-        "x NumPy: NumPy time (numpy_bench.py, same shapes, single-threaded elementwise ops) / kernel time. check: kernel vs the Swift loops, max-norm relative error <= 1e-3.",
+        "x NumPy: NumPy time / kernel time (numpy_bench.py as a worker process: same shapes, single-threaded elementwise ops), the median over rounds of the ratio of two batches timed in the same round. check: kernel vs the Swift loops, max-norm relative error <= 1e-3.",
     ]
     return table
 }

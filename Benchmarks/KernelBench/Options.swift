@@ -18,7 +18,7 @@ struct Options {
     /// Samples per batch in the sampling section.
     var samplingBatch = 4096
     var markdownPath: String?
-    var numpyPath: String?
+    var numpyWorker: String?
     var backends = ["openblas", "blis", "reference", "builtin"]
     /// Seconds per timed batch, and batches per item (the best batch is reported). Many short
     /// batches rather than a few long ones: on a shared 2-vCPU VM one preemption stalls a whole
@@ -43,7 +43,8 @@ struct Options {
           --optimizers-only   only the optimizer section (kernel GB/s vs axpy at n 1e7, step cost by optimizer)
           --mlp-json FILE     write the MLP workload's results as JSON (for Benchmarks/mlp_bench.py)
           --backends LIST     BLAS backends for the GEMM section (default openblas,blis,reference,builtin)
-          --numpy FILE        NumPy timings (JSON from Benchmarks/numpy_bench.py --json) for x-NumPy columns
+          --numpy-worker PY   time NumPy side by side (x-NumPy columns): PY is Benchmarks/numpy_bench.py,
+                              run as a worker with python3
           --markdown FILE     also write the tables as Markdown
           --min-time S        seconds per timed batch (default 0.02; --quick 0.01)
           --rounds R          timed batches per item, best reported (default 10; --quick 4)
@@ -73,7 +74,7 @@ struct Options {
             case "--mlp-json": o.mlpJSONPath = value()
             case "--sampling-batch": o.samplingBatch = parseCount(value())
             case "--backends": o.backends = value().split(separator: ",").map(String.init)
-            case "--numpy": o.numpyPath = value()
+            case "--numpy-worker": o.numpyWorker = value()
             case "--markdown": o.markdownPath = value()
             case "--min-time":
                 guard let t = Double(value()), t > 0 else { fail("--min-time needs seconds > 0") }

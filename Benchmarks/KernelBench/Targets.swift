@@ -30,16 +30,20 @@ func targetTable(kernels: [KernelResult], refs: [ReferenceResult], gemm: [GemmRe
         t.add(["MG+Euler vs plain Swift loops (1 thread)", "mg_euler n=\(fmtCount(k.n))", "\(fmt(x, 2))x",
                ">= 2.5x", yes(x >= 2.5)])
     }
-    // 3. Every kernel >= 4x NumPy at every size >= 1e5.
-    let vsNumpy = kernels.filter { $0.n >= 90_000 && $0.tNumpy.isFinite && $0.t.isFinite }
-    if !vsNumpy.isEmpty {
-        let misses = vsNumpy.filter { $0.tNumpy / $0.t < 4 }
-        let worst = vsNumpy.min { $0.tNumpy / $0.t < $1.tNumpy / $1.t }!
+    // 3. Every kernel >= 4x NumPy at every size >= 1e5. Judged on the paired median, as above
+    // (NumPy's batch timed in the same round as the kernel's). Each miss also shows our in-place
+    // axpy against NumPy's `x += a*c` at that size: a kernel that moves its bytes at the axpy's
+    // rate cannot beat NumPy by more than that.
+    let vsNumpy = kernels.filter { $0.n >= 90_000 && $0.numpyX.isFinite }
+    if let worst = vsNumpy.min(by: { $0.numpyX < $1.numpyX }) {
+        let misses = vsNumpy.filter { $0.numpyX < 4 }
         t.add(["every kernel >= 4x NumPy (n >= 1e5, \(threads)T)", "worst: \(worst.id) n=\(fmtCount(worst.n))",
-               "\(fmt(worst.tNumpy / worst.t, 1))x; \(misses.count) of \(vsNumpy.count) below",
+               "paired median \(fmt(worst.numpyX, 1))x; \(misses.count) of \(vsNumpy.count) below",
                ">= 4x", yes(misses.isEmpty)])
         for m in misses {
-            t.add(["", "\(m.id) n=\(fmtCount(m.n))", "\(fmt(m.tNumpy / m.t, 1))x (1T: \(fmt(m.tNumpy / m.t1, 1))x)",
+            let axpyX = refs.first { $0.n == m.n }?.numpyAxpyX ?? .nan
+            t.add(["", "\(m.id) n=\(fmtCount(m.n))",
+                   "paired median \(fmt(m.numpyX, 1))x; best batches \(fmt(m.tNumpy / m.t, 1))x; axpy vs NumPy's: \(fmt(axpyX, 1))x",
                    ">= 4x", "NO"])
         }
     }

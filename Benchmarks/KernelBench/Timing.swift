@@ -6,11 +6,13 @@
 import CFlowBench
 import CFlowKernels
 
-/// One thing to time: a closure plus the thread count it runs with.
+/// One thing to time: a closure plus the thread count it runs with, or a batch timed elsewhere
+/// (the NumPy worker), which is sized and warmed up by whoever times it.
 final class TimedItem {
     let key: String
     let threads: Int
     let body: () -> Void
+    let remoteBatch: (() -> Double)?  // seconds per call of one batch
     var callsPerBatch = 1
     var seconds: [Double] = []  // per call, one per round
 
@@ -18,6 +20,14 @@ final class TimedItem {
         self.key = key
         self.threads = threads
         self.body = body
+        self.remoteBatch = nil
+    }
+
+    init(_ key: String, remoteBatch: @escaping () -> Double) {
+        self.key = key
+        self.threads = 1
+        self.body = {}
+        self.remoteBatch = remoteBatch
     }
 
     var best: Double { seconds.min() ?? .nan }
@@ -36,7 +46,7 @@ func timeCalls(_ calls: Int, _ body: () -> Void) -> Double {
 
 /// Warms up and sizes each item's batch, then runs `rounds` interleaved rounds.
 func measure(_ items: [TimedItem], minTime: Double, rounds: Int) {
-    for item in items {
+    for item in items where item.remoteBatch == nil {
         setThreads(item.threads)
         item.body()  // first touch, caches, thread pool
         var calls = 1
@@ -50,6 +60,7 @@ func measure(_ items: [TimedItem], minTime: Double, rounds: Int) {
     }
     for _ in 0..<rounds {
         for item in items {
+            if let remote = item.remoteBatch { item.seconds.append(remote()); continue }
             setThreads(item.threads)
             item.seconds.append(timeCalls(item.callsPerBatch, item.body))
         }

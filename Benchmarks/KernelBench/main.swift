@@ -1,7 +1,7 @@
 // flowguide-bench: FlowGuide's kernel benchmarks (build with -c release).
 //
 //   swift build -c release --product flowguide-bench
-//   .build/release/flowguide-bench [--quick] [--numpy numpy.json] [--markdown out.md]
+//   .build/release/flowguide-bench [--quick] [--numpy-worker Benchmarks/numpy_bench.py] [--markdown out.md]
 //
 // See Benchmarks/README.md for the methodology and the meaning of every column.
 
@@ -23,7 +23,6 @@ let threads = options.threads ?? Int(fk_get_num_threads())
 setThreads(threads)
 let simd = String(cString: fk_simd_path())
 let refSimd = String(cString: fb_set_simd_path(simd))
-let numpy = options.numpyPath.map(NumpyTimings.load)
 
 func readFirstLine(_ path: String, prefix: String = "") -> String {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return "?" }
@@ -52,8 +51,10 @@ info.add(["OPENBLAS_CORETYPE", env["OPENBLAS_CORETYPE"] ?? "unset (left as found
 info.add(["default BLAS", "\(String(cString: fk_blas_name())) \(String(cString: fk_blas_kernel())) \(String(cString: fk_blas_path()))"])
 info.add(["timing", "best of \(options.rounds) batches of >= \(options.minTime) s per item (GEMM: >= 1 call per batch), items interleaved per round\(options.quick ? " (--quick)" : "")"])
 info.add(["load average at start", loadBefore])
+// Started before the first table, so a missing python3 or NumPy stops the run at once.
+let numpy = options.runKernels ? options.numpyWorker.map { NumpyWorker(script: $0) } : nil
 if let numpy {
-    info.add(["NumPy", numpy.meta.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")])
+    info.add(["NumPy", "\(numpy.about) (worker: python3 \(options.numpyWorker!) --serve), cols=\(options.cols)"])
 }
 emit(info.text)
 
