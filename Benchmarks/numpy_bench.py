@@ -10,8 +10,10 @@ With --serve it is flowguide-bench's worker: the bench times one NumPy batch rig
 kernel's batches of the same round, so each "x NumPy" ratio pairs two times taken seconds apart
 (the host's memory bandwidth drifts over minutes). Protocol, one line each way:
     (on start)               -> "ready numpy=<version> python=<version> OPENBLAS_CORETYPE=<value>"
-    "size ROWS COLS MIN_TIME" -> "ok" once the operands exist and every case is warmed up and sized
-    "time NAME"               -> seconds per call of one batch of NAME (or "error <why>")
+    "size ROWS COLS MIN_TIME" -> "ok NAME NAME ..." (the cases) once the operands exist and every
+                                 case is warmed up and sized
+    "time NAME"               -> seconds per call of one batch of NAME
+    (any request it cannot serve) -> "error <why>"
 NumPy's elementwise ufuncs and axis reductions run on one thread. OPENBLAS_CORETYPE may be set on
 this machine; it is reported and left alone (these operations do not call BLAS anyway).
 """
@@ -175,7 +177,7 @@ def serve(coretype):
                 cases = {}  # frees the previous size's operands first
                 cases = dict(make_cases(rows, cols))
                 calls = {name: batch_calls(fn, min_time) for name, fn in cases.items()}
-                reply("ok")
+                reply("ok " + " ".join(cases))
             elif words[:1] == ["time"] and len(words) == 2:
                 if words[1] not in cases:
                     raise ValueError(f"no case {words[1]}" + ("" if cases else " (send 'size' first)"))

@@ -1,15 +1,20 @@
-/* fb_stream.c — the bandwidth yardsticks: in-place axpy and STREAM triad.
+/* fb_stream.c — the bandwidth yardsticks: in-place axpy, STREAM triad, and APG's traffic alone.
  *
  * Parallelized like CKernels' elementwise kernels (fk_parallel_tiles; keep the two in step):
  * each thread one contiguous, equal share of the elements (units of 16) run in tiles of 16384,
  * serial (outside any OpenMP region) below 32768 elements or on one thread, and a tile body
- * stamped per SIMD path with a target attribute (no -march flags). Plain stores like the kernels
- * (no non-temporal stores), so the comparison is like for like. */
+ * stamped per SIMD path with a target attribute (no -march flags). axpy and triad use plain
+ * stores, as the kernels do for data they also read. The APG traffic loop streams its output
+ * with non-temporal stores, as fk_apg does for g. */
 #define _GNU_SOURCE
 #include "flowbench.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
+#if defined(__SSE__)
+#include <immintrin.h>
+#endif
 
 #ifdef _OPENMP
 #if __has_include(<omp.h>)
@@ -24,6 +29,7 @@ int omp_get_thread_num(void);
 
 #define FB_TILE 16384
 #define FB_PARALLEL_MIN 32768
+#define FB_STREAM_MIN (4 << 20) /* fk_apg's streaming-store threshold (FK_STREAM_MIN_ELEMENTS) */
 #define FB_INLINE static inline __attribute__((always_inline))
 
 double fb_now(void) {
@@ -81,9 +87,12 @@ const char *fb_simd_path(void) { return path_name(active_path()); }
 
 typedef struct stream_args {
     float s;
-    const float *x; /* axpy: x;  triad: b */
-    const float *c; /* triad only */
-    float *y;       /* axpy: y (in place);  triad: a */
+    const float *x; /* axpy: x;  triad: b;  APG traffic: x */
+    const float *c; /* triad, APG traffic */
+    const float *u; /* APG traffic */
+    float *p;       /* APG traffic: prev (in place) */
+    float *y;       /* axpy: y (in place);  triad: a;  APG traffic: g */
+    int stream;     /* APG traffic: g with non-temporal stores */
 } stream_args;
 
 typedef void (*tile_fn)(const stream_args *, int64_t, int64_t);
@@ -104,6 +113,41 @@ FB_INLINE void triad_body(const stream_args *k, int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; i++) a[i] = b[i] + s * c[i];
 }
 
+/* prev = c - u + s·prev, g = x + prev: fk_apg's streams (x0 space with momentum) in one pass
+ * and with no per-row reductions; g with non-temporal stores where 16-byte aligned, on inputs
+ * where fk_apg streams g too (k->stream). */
+FB_INLINE void apg_traffic_body(const stream_args *k, int64_t i0, int64_t i1) {
+    const float s = k->s;
+    const float *x = k->x, *c = k->c, *u = k->u;
+    float *p = k->p, *g = k->y;
+    int64_t i = i0;
+#if defined(__SSE__)
+    for (; k->stream && i < i1 && ((uintptr_t)(g + i) & 15) != 0; i++) {
+        p[i] = c[i] - u[i] + s * p[i];
+        g[i] = x[i] + p[i];
+    }
+    for (; k->stream && i + 8 <= i1; i += 8) {
+        float v[8];
+#pragma omp simd
+        for (int l = 0; l < 8; l++) {
+            const float d = c[i + l] - u[i + l] + s * p[i + l];
+            p[i + l] = d;
+            v[l] = x[i + l] + d;
+        }
+        _mm_stream_ps(g + i, _mm_loadu_ps(v));
+        _mm_stream_ps(g + i + 4, _mm_loadu_ps(v + 4));
+    }
+#endif
+#pragma omp simd
+    for (int64_t j = i; j < i1; j++) {
+        p[j] = c[j] - u[j] + s * p[j];
+        g[j] = x[j] + p[j];
+    }
+#if defined(__SSE__)
+    if (k->stream) _mm_sfence(); /* streaming stores visible before the tile returns */
+#endif
+}
+
 #define FB_AVX2_TARGET __attribute__((target("avx2,fma")))
 #define FB_AVX512_TARGET __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma")))
 
@@ -113,6 +157,9 @@ static void axpy_base(const stream_args *k, int64_t i0, int64_t i1) { axpy_body(
 FB_AVX512_TARGET static void triad_avx512(const stream_args *k, int64_t i0, int64_t i1) { triad_body(k, i0, i1); }
 FB_AVX2_TARGET static void triad_avx2(const stream_args *k, int64_t i0, int64_t i1) { triad_body(k, i0, i1); }
 static void triad_base(const stream_args *k, int64_t i0, int64_t i1) { triad_body(k, i0, i1); }
+FB_AVX512_TARGET static void apgt_avx512(const stream_args *k, int64_t i0, int64_t i1) { apg_traffic_body(k, i0, i1); }
+FB_AVX2_TARGET static void apgt_avx2(const stream_args *k, int64_t i0, int64_t i1) { apg_traffic_body(k, i0, i1); }
+static void apgt_base(const stream_args *k, int64_t i0, int64_t i1) { apg_traffic_body(k, i0, i1); }
 
 static void run_range(tile_fn fn, const stream_args *k, int64_t lo, int64_t hi) {
     for (int64_t i0 = lo; i0 < hi; i0 += FB_TILE) fn(k, i0, i0 + FB_TILE < hi ? i0 + FB_TILE : hi);
@@ -138,13 +185,20 @@ static void run_tiles(int64_t n, tile_fn fn, const stream_args *k) {
     }
 }
 void fb_axpy(int64_t n, float a, const float *x, float *y) {
-    stream_args k = {a, x, NULL, y};
+    stream_args k = {a, x, NULL, NULL, NULL, y, 0};
     int p = active_path();
     run_tiles(n, p == FB_AVX512 ? axpy_avx512 : p == FB_AVX2 ? axpy_avx2 : axpy_base, &k);
 }
 
 void fb_triad(int64_t n, float s, const float *b, const float *c, float *a) {
-    stream_args k = {s, b, c, a};
+    stream_args k = {s, b, c, NULL, NULL, a, 0};
     int p = active_path();
     run_tiles(n, p == FB_AVX512 ? triad_avx512 : p == FB_AVX2 ? triad_avx2 : triad_base, &k);
+}
+
+void fb_apg_traffic(int64_t n, float s, const float *x, const float *c, const float *u, float *prev,
+                    float *g) {
+    stream_args k = {s, x, c, u, prev, g, n >= FB_STREAM_MIN};
+    int p = active_path();
+    run_tiles(n, p == FB_AVX512 ? apgt_avx512 : p == FB_AVX2 ? apgt_avx2 : apgt_base, &k);
 }

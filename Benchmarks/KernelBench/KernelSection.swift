@@ -18,6 +18,9 @@ struct KernelResult {
     /// Median over rounds of (NumPy time / kernel time), both timed in the same round, with the
     /// kernel on `threads` threads (numpyX) and on one thread (numpyX1).
     var numpyX: Double = .nan, numpyX1: Double = .nan
+    /// NumPy time / the time of this kernel's bytes at the axpy's GB/s (paired by round): the
+    /// ratio a kernel running at the DRAM rate of the axpy would show.
+    var numpyXAtAxpyRate: Double = .nan
     var check = "—"
     var gbs: Double { Double(arrays * 4 * n) / t / 1e9 }
     var gbs1: Double { Double(arrays * 4 * n) / t1 / 1e9 }
@@ -26,6 +29,8 @@ struct KernelResult {
 struct ReferenceResult {
     let n: Int
     var axpy = Double.nan, axpy1 = Double.nan, triad = Double.nan, triad1 = Double.nan
+    /// fb_apg_traffic (APG's streams, no math): seconds per call, and paired % of axpy as a fraction.
+    var apgTraffic = Double.nan, apgTraffic1 = Double.nan, apgTrafficPaired = Double.nan
     /// NumPy's axpy and triad against ours, paired by round as in KernelResult.numpyX.
     var numpyAxpyX = Double.nan, numpyAxpyX1 = Double.nan, numpyTriadX = Double.nan, numpyTriadX1 = Double.nan
     var axpyGBs: Double { 12 * Double(n) / axpy / 1e9 }
@@ -69,19 +74,20 @@ func runKernelSection(_ o: Options, threads: Int, numpy: NumpyWorker?)
         ws.reset()
         sw.load(from: ws)
 
-        let x = ws[.x], c = ws[.c], u = ws[.u], g = ws[.g]
+        let x = ws[.x], c = ws[.c], u = ws[.u], prev = ws[.prev], g = ws[.g]
         var items: [TimedItem] = []
         for t in threadCounts {
             items.append(TimedItem("axpy@\(t)", threads: t) { fb_axpy(Int64(n), 1e-7, c, x) })
             items.append(TimedItem("triad@\(t)", threads: t) { fb_triad(Int64(n), 0.5, c, u, g) })
+            items.append(TimedItem("apgtraffic@\(t)", threads: t) { fb_apg_traffic(Int64(n), -0.5, x, c, u, prev, g) })
             for k in cases where !failed.contains(k.id) {
                 let run = k.runC
                 items.append(TimedItem("\(k.id)@\(t)", threads: t) { _ = run() })
             }
         }
         if let numpy {  // the NumPy twins, one batch per round in the worker process
-            numpy.prepare(rows: rows, cols: o.cols, minTime: o.minTime)
-            for id in ["axpy", "triad"] + cases.filter({ !failed.contains($0.id) }).map(\.id) {
+            let twins = numpy.prepare(rows: rows, cols: o.cols, minTime: o.minTime)
+            for id in ["axpy", "triad"] + cases.filter({ !failed.contains($0.id) }).map(\.id) where twins.contains(id) {
                 items.append(TimedItem("\(id)@numpy") { numpy.time(id) })
             }
         }
@@ -99,6 +105,8 @@ func runKernelSection(_ o: Options, threads: Int, numpy: NumpyWorker?)
         var ref = ReferenceResult(n: n)
         ref.axpy = best("axpy@\(threads)"); ref.axpy1 = best("axpy@1")
         ref.triad = best("triad@\(threads)"); ref.triad1 = best("triad@1")
+        ref.apgTraffic = best("apgtraffic@\(threads)"); ref.apgTraffic1 = best("apgtraffic@1")
+        ref.apgTrafficPaired = paired("axpy@\(threads)", "apgtraffic@\(threads)") * 6 / 3
         ref.numpyAxpyX = paired("axpy@numpy", "axpy@\(threads)"); ref.numpyAxpyX1 = paired("axpy@numpy", "axpy@1")
         ref.numpyTriadX = paired("triad@numpy", "triad@\(threads)"); ref.numpyTriadX1 = paired("triad@numpy", "triad@1")
         refs.append(ref)
@@ -112,6 +120,8 @@ func runKernelSection(_ o: Options, threads: Int, numpy: NumpyWorker?)
             r.tNumpy = best("\(k.id)@numpy")
             r.numpyX = paired("\(k.id)@numpy", "\(k.id)@\(threads)")
             r.numpyX1 = paired("\(k.id)@numpy", "\(k.id)@1")
+            // NumPy's twin against a kernel with the same bytes moving at the axpy's rate.
+            r.numpyXAtAxpyRate = paired("\(k.id)@numpy", "axpy@\(threads)") * 3 / Double(k.arrays)
             r.check = checks[k.id] ?? "—"
             kernels.append(r)
         }
@@ -136,6 +146,10 @@ func kernelTable(_ kernels: [KernelResult], _ refs: [ReferenceResult], threads: 
                    fmt(100 * triadGB / axpyGB, 0), fmtAuto(ref.triad1 * 1e6), fmt(triadGB1),
                    fmt(100 * triadGB1 / axpyGB1, 0), "—",
                    fmt(ref.numpyTriadX, 1), fmt(ref.numpyTriadX1, 1), ""])
+        let apgtGB = 24 * Double(n) / ref.apgTraffic / 1e9, apgtGB1 = 24 * Double(n) / ref.apgTraffic1 / 1e9
+        table.add([fmtCount(n), "apg traffic (ref)", "24", fmtAuto(ref.apgTraffic * 1e6), fmt(apgtGB),
+                   fmt(100 * apgtGB / axpyGB, 0), fmtAuto(ref.apgTraffic1 * 1e6), fmt(apgtGB1),
+                   fmt(100 * apgtGB1 / axpyGB1, 0), "—", "—", "—", ""])
         for k in kernels where k.n == n {
             table.add([fmtCount(n), k.id, "\(k.arrays * 4)", fmtAuto(k.t * 1e6), fmt(k.gbs),
                        fmt(100 * k.gbs / axpyGB, 0), fmtAuto(k.t1 * 1e6), fmt(k.gbs1),
@@ -146,6 +160,7 @@ func kernelTable(_ kernels: [KernelResult], _ refs: [ReferenceResult], threads: 
     table.notes = [
         "B/elem: compulsory bytes per element (each array read or written once, 4 bytes; no write-allocate); GB/s = B/elem·n / time (best of the rounds).",
         "% axpy: GB/s relative to the in-place axpy y += a·x (12 B/elem) measured at the same size and thread count, interleaved with the kernels.",
+        "apg traffic (ref): apg's streams without its math, one pass (prev = c - u + s·prev; g = x + prev, with non-temporal stores where apg uses them: n >= 4Mi): the floor of apg's access pattern.",
         "x Swift 1T: plain unfused Swift loops over [Float] (one loop per line of math, one thread) time / kernel time on one thread.",
         "x NumPy: NumPy time / kernel time (numpy_bench.py as a worker process: same shapes, single-threaded elementwise ops), the median over rounds of the ratio of two batches timed in the same round. check: kernel vs the Swift loops, max-norm relative error <= 1e-3.",
     ]

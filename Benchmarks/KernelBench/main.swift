@@ -54,7 +54,7 @@ info.add(["load average at start", loadBefore])
 // Started before the first table, so a missing python3 or NumPy stops the run at once.
 let numpy = options.runKernels ? options.numpyWorker.map { NumpyWorker(script: $0) } : nil
 if let numpy {
-    info.add(["NumPy", "\(numpy.about) (worker: python3 \(options.numpyWorker!) --serve), cols=\(options.cols)"])
+    info.add(["NumPy", "\(numpy.about) (worker: python3 \(numpy.script) --serve), cols=\(options.cols)"])
 }
 emit(info.text)
 
@@ -66,6 +66,7 @@ var peak1 = Double.nan, peakT = Double.nan
 
 if options.runKernels {
     (kernelResults, refResults) = runKernelSection(options, threads: threads, numpy: numpy)
+    numpy?.close()  // the worker's arrays are not needed by the later sections
     let table = kernelTable(kernelResults, refResults, threads: threads)
     emit(table.text)
     tables.append(table)

@@ -33,6 +33,13 @@ void fb_axpy(int64_t n, float a, const float *x, float *y);
  * way, i.e. without the write-allocate read of a). */
 void fb_triad(int64_t n, float s, const float *b, const float *c, float *a);
 
+/* fk_apg's memory traffic without its math: prev = c - u + s·prev, g = x + prev in one pass
+ * (reads x, c, u, prev; writes prev in place and g: 24 bytes per element, as fk_apg in x0 space
+ * with momentum; g with non-temporal stores from 4Mi elements on, as fk_apg). The floor for
+ * APG's access pattern. */
+void fb_apg_traffic(int64_t n, float s, const float *x, const float *c, const float *u, float *prev,
+                    float *g);
+
 /* Measured single-precision FMA throughput in GFLOP/s (an FMA counts 2 flops) with `threads`
  * threads, each running independent FMA chains for at least min_seconds; best of `reps`. */
 double fb_fma_peak_gflops(int threads, double min_seconds, int reps);
