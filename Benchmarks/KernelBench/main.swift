@@ -133,8 +133,10 @@ if options.runOptimizers {
 
 let targets = targetTable(kernels: kernelResults, refs: refResults, gemm: gemmResults, peak1: peak1,
                           threads: threads, hasAVX512: hasAVX512)
-emit(targets.text)
-tables.append(targets)
+if !targets.rows.isEmpty {  // none for --optimizers-only, --mlp-only or --sampling-only
+    emit(targets.text)
+    tables.append(targets)
+}
 info.add(["load average at end", readFirstLine("/proc/loadavg")])
 emit("load average at end: \(readFirstLine("/proc/loadavg"))\n")
 
