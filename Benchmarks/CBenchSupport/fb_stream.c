@@ -1,4 +1,5 @@
-/* fb_stream.c — the bandwidth yardsticks: in-place axpy, STREAM triad, and APG's traffic alone.
+/* fb_stream.c — the bandwidth yardsticks: in-place axpy, STREAM triad, a read-only dot product,
+ * and APG's traffic alone.
  *
  * Parallelized like CKernels' elementwise kernels (fk_parallel_tiles; keep the two in step):
  * each thread one contiguous, equal share of the elements (units of 16) run in tiles of 16384,
@@ -93,6 +94,7 @@ typedef struct stream_args {
     float *p;       /* APG traffic: prev (in place) */
     float *y;       /* axpy: y (in place);  triad: a;  APG traffic: g */
     int stream;     /* APG traffic: g with non-temporal stores */
+    double *sums;   /* dot: one partial sum per thread */
 } stream_args;
 
 typedef void (*tile_fn)(const stream_args *, int64_t, int64_t);
@@ -111,6 +113,29 @@ FB_INLINE void triad_body(const stream_args *k, int64_t i0, int64_t i1) {
     float *a = k->y;
 #pragma omp simd
     for (int64_t i = i0; i < i1; i++) a[i] = b[i] + s * c[i];
+}
+
+static int thread_num(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num(); /* 0 outside a parallel region */
+#else
+    return 0;
+#endif
+}
+
+/* sums[thread] += sum a·b over the tile, in 16 float lanes (a and b read, nothing written). */
+FB_INLINE void dot_body(const stream_args *k, int64_t i0, int64_t i1) {
+    const float *a = k->x, *b = k->c;
+    float lanes[16] = {0};
+    int64_t i = i0;
+    for (; i + 16 <= i1; i += 16) {
+#pragma omp simd
+        for (int l = 0; l < 16; l++) lanes[l] += a[i + l] * b[i + l];
+    }
+    double sum = 0;
+    for (; i < i1; i++) sum += (double)a[i] * b[i];
+    for (int l = 0; l < 16; l++) sum += lanes[l];
+    k->sums[thread_num()] += sum;
 }
 
 /* prev = c - u + s·prev, g = x + prev: fk_apg's streams (x0 space with momentum) in one pass
@@ -157,6 +182,9 @@ static void axpy_base(const stream_args *k, int64_t i0, int64_t i1) { axpy_body(
 FB_AVX512_TARGET static void triad_avx512(const stream_args *k, int64_t i0, int64_t i1) { triad_body(k, i0, i1); }
 FB_AVX2_TARGET static void triad_avx2(const stream_args *k, int64_t i0, int64_t i1) { triad_body(k, i0, i1); }
 static void triad_base(const stream_args *k, int64_t i0, int64_t i1) { triad_body(k, i0, i1); }
+FB_AVX512_TARGET static void dot_avx512(const stream_args *k, int64_t i0, int64_t i1) { dot_body(k, i0, i1); }
+FB_AVX2_TARGET static void dot_avx2(const stream_args *k, int64_t i0, int64_t i1) { dot_body(k, i0, i1); }
+static void dot_base(const stream_args *k, int64_t i0, int64_t i1) { dot_body(k, i0, i1); }
 FB_AVX512_TARGET static void apgt_avx512(const stream_args *k, int64_t i0, int64_t i1) { apg_traffic_body(k, i0, i1); }
 FB_AVX2_TARGET static void apgt_avx2(const stream_args *k, int64_t i0, int64_t i1) { apg_traffic_body(k, i0, i1); }
 static void apgt_base(const stream_args *k, int64_t i0, int64_t i1) { apg_traffic_body(k, i0, i1); }
@@ -185,20 +213,32 @@ static void run_tiles(int64_t n, tile_fn fn, const stream_args *k) {
     }
 }
 void fb_axpy(int64_t n, float a, const float *x, float *y) {
-    stream_args k = {a, x, NULL, NULL, NULL, y, 0};
+    stream_args k = {a, x, NULL, NULL, NULL, y, 0, NULL};
     int p = active_path();
     run_tiles(n, p == FB_AVX512 ? axpy_avx512 : p == FB_AVX2 ? axpy_avx2 : axpy_base, &k);
 }
 
 void fb_triad(int64_t n, float s, const float *b, const float *c, float *a) {
-    stream_args k = {s, b, c, NULL, NULL, a, 0};
+    stream_args k = {s, b, c, NULL, NULL, a, 0, NULL};
     int p = active_path();
     run_tiles(n, p == FB_AVX512 ? triad_avx512 : p == FB_AVX2 ? triad_avx2 : triad_base, &k);
 }
 
+double fb_dot(int64_t n, const float *a, const float *b) {
+    const int threads = fb_max_threads();
+    double sums[threads];
+    for (int t = 0; t < threads; t++) sums[t] = 0;
+    stream_args k = {0, a, b, NULL, NULL, NULL, 0, sums};
+    int p = active_path();
+    run_tiles(n, p == FB_AVX512 ? dot_avx512 : p == FB_AVX2 ? dot_avx2 : dot_base, &k);
+    double total = 0;
+    for (int t = 0; t < threads; t++) total += sums[t];
+    return total;
+}
+
 void fb_apg_traffic(int64_t n, float s, const float *x, const float *c, const float *u, float *prev,
                     float *g) {
-    stream_args k = {s, x, c, u, prev, g, n >= FB_STREAM_MIN};
+    stream_args k = {s, x, c, u, prev, g, n >= FB_STREAM_MIN, NULL};
     int p = active_path();
     run_tiles(n, p == FB_AVX512 ? apgt_avx512 : p == FB_AVX2 ? apgt_avx2 : apgt_base, &k);
 }

@@ -8,6 +8,7 @@ struct KernelResult {
     let id: String
     let n: Int
     let arrays: Int
+    let readOnly: Bool          // writes none of its [B, D] operands (row reductions)
     var t: Double = .nan        // seconds per call, `threads` threads (best batch)
     /// Median over rounds of (this kernel's GB/s / the axpy's GB/s) at `threads` threads, both
     /// timed in the same round (seconds apart): host bandwidth drift and one lucky axpy batch cancel.
@@ -18,9 +19,10 @@ struct KernelResult {
     /// Median over rounds of (NumPy time / kernel time), both timed in the same round, with the
     /// kernel on `threads` threads (numpyX) and on one thread (numpyX1).
     var numpyX: Double = .nan, numpyX1: Double = .nan
-    /// NumPy time / the time of this kernel's bytes at the axpy's GB/s (paired by round): the
-    /// ratio a kernel running at the DRAM rate of the axpy would show.
-    var numpyXAtAxpyRate: Double = .nan
+    /// NumPy time / the time of this kernel's bytes at its yardstick's GB/s (the axpy's, or the
+    /// read-only dot's for read-only kernels; paired by round): the ratio a kernel running at
+    /// that yardstick's rate would show.
+    var numpyXAtYardstick: Double = .nan
     var check = "—"
     var gbs: Double { Double(arrays * 4 * n) / t / 1e9 }
     var gbs1: Double { Double(arrays * 4 * n) / t1 / 1e9 }
@@ -29,6 +31,7 @@ struct KernelResult {
 struct ReferenceResult {
     let n: Int
     var axpy = Double.nan, axpy1 = Double.nan, triad = Double.nan, triad1 = Double.nan
+    var dot = Double.nan, dot1 = Double.nan  // fb_dot, the read-only yardstick
     /// fb_apg_traffic (APG's streams, no math): seconds per call, and paired % of axpy as a fraction.
     var apgTraffic = Double.nan, apgTraffic1 = Double.nan, apgTrafficPaired = Double.nan
     /// NumPy's axpy and triad against ours, paired by round as in KernelResult.numpyX.
@@ -36,6 +39,9 @@ struct ReferenceResult {
     var axpyGBs: Double { 12 * Double(n) / axpy / 1e9 }
     var axpy1GBs: Double { 12 * Double(n) / axpy1 / 1e9 }
 }
+
+/// fb_dot's results land here, so the timed calls cannot be optimized away.
+nonisolated(unsafe) var dotSink = 0.0
 
 func runKernelSection(_ o: Options, threads: Int, numpy: NumpyWorker?)
     -> (kernels: [KernelResult], refs: [ReferenceResult])
@@ -79,6 +85,7 @@ func runKernelSection(_ o: Options, threads: Int, numpy: NumpyWorker?)
         for t in threadCounts {
             items.append(TimedItem("axpy@\(t)", threads: t) { fb_axpy(Int64(n), 1e-7, c, x) })
             items.append(TimedItem("triad@\(t)", threads: t) { fb_triad(Int64(n), 0.5, c, u, g) })
+            items.append(TimedItem("dot@\(t)", threads: t) { dotSink += fb_dot(Int64(n), c, u) })
             items.append(TimedItem("apgtraffic@\(t)", threads: t) { fb_apg_traffic(Int64(n), -0.5, x, c, u, prev, g) })
             for k in cases where !failed.contains(k.id) {
                 let run = k.runC
@@ -105,13 +112,14 @@ func runKernelSection(_ o: Options, threads: Int, numpy: NumpyWorker?)
         var ref = ReferenceResult(n: n)
         ref.axpy = best("axpy@\(threads)"); ref.axpy1 = best("axpy@1")
         ref.triad = best("triad@\(threads)"); ref.triad1 = best("triad@1")
+        ref.dot = best("dot@\(threads)"); ref.dot1 = best("dot@1")
         ref.apgTraffic = best("apgtraffic@\(threads)"); ref.apgTraffic1 = best("apgtraffic@1")
         ref.apgTrafficPaired = paired("axpy@\(threads)", "apgtraffic@\(threads)") * 6 / 3
         ref.numpyAxpyX = paired("axpy@numpy", "axpy@\(threads)"); ref.numpyAxpyX1 = paired("axpy@numpy", "axpy@1")
         ref.numpyTriadX = paired("triad@numpy", "triad@\(threads)"); ref.numpyTriadX1 = paired("triad@numpy", "triad@1")
         refs.append(ref)
         for k in cases {
-            var r = KernelResult(id: k.id, n: n, arrays: k.arrays)
+            var r = KernelResult(id: k.id, n: n, arrays: k.arrays, readOnly: k.outputs.isEmpty)
             r.t = best("\(k.id)@\(threads)")
             // GB/s ratio = (arrays·4 / t_kernel) / (12 / t_axpy), round by round.
             r.pairedAxpy = paired("axpy@\(threads)", "\(k.id)@\(threads)") * Double(k.arrays) / 3
@@ -120,8 +128,10 @@ func runKernelSection(_ o: Options, threads: Int, numpy: NumpyWorker?)
             r.tNumpy = best("\(k.id)@numpy")
             r.numpyX = paired("\(k.id)@numpy", "\(k.id)@\(threads)")
             r.numpyX1 = paired("\(k.id)@numpy", "\(k.id)@1")
-            // NumPy's twin against a kernel with the same bytes moving at the axpy's rate.
-            r.numpyXAtAxpyRate = paired("\(k.id)@numpy", "axpy@\(threads)") * 3 / Double(k.arrays)
+            // NumPy's twin against a kernel with the same bytes moving at its yardstick's rate.
+            r.numpyXAtYardstick = r.readOnly
+                ? paired("\(k.id)@numpy", "dot@\(threads)") * 2 / Double(k.arrays)
+                : paired("\(k.id)@numpy", "axpy@\(threads)") * 3 / Double(k.arrays)
             r.check = checks[k.id] ?? "—"
             kernels.append(r)
         }
@@ -146,6 +156,10 @@ func kernelTable(_ kernels: [KernelResult], _ refs: [ReferenceResult], threads: 
                    fmt(100 * triadGB / axpyGB, 0), fmtAuto(ref.triad1 * 1e6), fmt(triadGB1),
                    fmt(100 * triadGB1 / axpyGB1, 0), "—",
                    fmt(ref.numpyTriadX, 1), fmt(ref.numpyTriadX1, 1), ""])
+        let dotGB = 8 * Double(n) / ref.dot / 1e9, dotGB1 = 8 * Double(n) / ref.dot1 / 1e9
+        table.add([fmtCount(n), "dot (ref)", "8", fmtAuto(ref.dot * 1e6), fmt(dotGB),
+                   fmt(100 * dotGB / axpyGB, 0), fmtAuto(ref.dot1 * 1e6), fmt(dotGB1),
+                   fmt(100 * dotGB1 / axpyGB1, 0), "—", "—", "—", ""])
         let apgtGB = 24 * Double(n) / ref.apgTraffic / 1e9, apgtGB1 = 24 * Double(n) / ref.apgTraffic1 / 1e9
         table.add([fmtCount(n), "apg traffic (ref)", "24", fmtAuto(ref.apgTraffic * 1e6), fmt(apgtGB),
                    fmt(100 * apgtGB / axpyGB, 0), fmtAuto(ref.apgTraffic1 * 1e6), fmt(apgtGB1),
@@ -160,6 +174,7 @@ func kernelTable(_ kernels: [KernelResult], _ refs: [ReferenceResult], threads: 
     table.notes = [
         "B/elem: compulsory bytes per element (each array read or written once, 4 bytes; no write-allocate); GB/s = B/elem·n / time (best of the rounds).",
         "% axpy: GB/s relative to the in-place axpy y += a·x (12 B/elem) measured at the same size and thread count, interleaved with the kernels.",
+        "dot (ref): sum a·b over two arrays, the read-only yardstick (8 B/elem, nothing written).",
         "apg traffic (ref): apg's streams without its math, one pass (prev = c - u + s·prev; g = x + prev, with non-temporal stores where apg uses them: n >= 4Mi): the floor of apg's access pattern.",
         "x Swift 1T: plain unfused Swift loops over [Float] (one loop per line of math, one thread) time / kernel time on one thread.",
         "x NumPy: NumPy time / kernel time (numpy_bench.py as a worker process: same shapes, single-threaded elementwise ops), the median over rounds of the ratio of two batches timed in the same round. check: kernel vs the Swift loops, max-norm relative error <= 1e-3.",

@@ -34,7 +34,8 @@ func targetTable(kernels: [KernelResult], refs: [ReferenceResult], gemm: [GemmRe
     }
     // 3. Every kernel >= 4x NumPy at every size >= 1e5. Judged on the paired median, as above
     // (NumPy's batch timed in the same round as the kernel's). Each miss also shows the ratio a
-    // kernel would show if it moved its compulsory bytes at the axpy's GB/s of the same round.
+    // kernel would show if it moved its compulsory bytes at its yardstick's GB/s of the same round
+    // (the axpy's; the read-only dot's for kernels that write none of their operands).
     let vsNumpy = kernels.filter { $0.n >= 90_000 && $0.numpyX.isFinite }
     if let worst = vsNumpy.min(by: { $0.numpyX < $1.numpyX }) {
         let misses = vsNumpy.filter { $0.numpyX < 4 }
@@ -43,7 +44,7 @@ func targetTable(kernels: [KernelResult], refs: [ReferenceResult], gemm: [GemmRe
                ">= 4x", yes(misses.isEmpty)])
         for m in misses {
             t.add(["", "\(m.id) n=\(fmtCount(m.n))",
-                   "paired median \(fmt(m.numpyX, 1))x; best batches \(fmt(m.tNumpy / m.t, 1))x; at the axpy's GB/s: \(fmt(m.numpyXAtAxpyRate, 1))x",
+                   "paired median \(fmt(m.numpyX, 1))x; best batches \(fmt(m.tNumpy / m.t, 1))x; at the \(m.readOnly ? "read-only dot" : "axpy")'s GB/s: \(fmt(m.numpyXAtYardstick, 1))x",
                    ">= 4x", "NO"])
         }
     }

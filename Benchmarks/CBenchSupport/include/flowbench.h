@@ -33,6 +33,10 @@ void fb_axpy(int64_t n, float a, const float *x, float *y);
  * way, i.e. without the write-allocate read of a). */
 void fb_triad(int64_t n, float s, const float *b, const float *c, float *a);
 
+/* sum a·b: the read-only yardstick (reads a and b, writes nothing: 8 bytes per element), for
+ * the kernels that only read their [B, D] operands (row reductions). */
+double fb_dot(int64_t n, const float *a, const float *b);
+
 /* fk_apg's memory traffic without its math: prev = c - u + s·prev, g = x + prev in one pass
  * (reads x, c, u, prev; writes prev in place and g: 24 bytes per element, as fk_apg in x0 space
  * with momentum; g with non-temporal stores from 4Mi elements on, as fk_apg). The floor for
