@@ -10,6 +10,8 @@ struct KernelCase {
     let traffic: String
     /// Operands the C call writes (compared against the Swift twin).
     let outputs: [Operand]
+    /// Writes none of its [B, D] operands (row reductions): its floor is fb_dot, not the axpy.
+    var readOnly = false
     let runC: () -> fk_status
     let runSwift: (() -> Void)?
 }
@@ -67,7 +69,7 @@ func kernelCases(_ ws: Workspace, _ sw: SwiftWork) -> [KernelCase] {
                    runSwift: {
                        Plain.cfgZeroStar(&sw.g, sw.c, sw.u, w, cols: colsI, dot: &sw.rowA, uu: &sw.rowB)
                    }),
-        KernelCase(id: "row_dot", arrays: 2, traffic: "r a,b", outputs: [],
+        KernelCase(id: "row_dot", arrays: 2, traffic: "r a,b", outputs: [], readOnly: true,
                    runC: { fk_row_dot(rows, cols, c, ld, u, ld, rowOut) },
                    runSwift: { Plain.rowDot(&sw.rowA, sw.c, sw.u, cols: colsI) }),
         KernelCase(id: "mg_euler", arrays: 5, traffic: "r v,m,x  w x,m", outputs: [.x, .m],

@@ -43,8 +43,9 @@ func targetTable(kernels: [KernelResult], refs: [ReferenceResult], gemm: [GemmRe
                "paired median \(fmt(worst.numpyX, 1))x; \(misses.count) of \(vsNumpy.count) below",
                ">= 4x", yes(misses.isEmpty)])
         for m in misses {
+            let yardstick = m.readOnly ? "read-only dot" : "axpy"
             t.add(["", "\(m.id) n=\(fmtCount(m.n))",
-                   "paired median \(fmt(m.numpyX, 1))x; best batches \(fmt(m.tNumpy / m.t, 1))x; at the \(m.readOnly ? "read-only dot" : "axpy")'s GB/s: \(fmt(m.numpyXAtYardstick, 1))x",
+                   "paired median \(fmt(m.numpyX, 1))x; best batches \(fmt(m.tNumpy / m.t, 1))x; at the \(yardstick)'s GB/s: \(fmt(m.numpyXAtYardstick, 1))x",
                    ">= 4x", "NO"])
         }
     }

@@ -34,13 +34,14 @@ void fb_axpy(int64_t n, float a, const float *x, float *y);
 void fb_triad(int64_t n, float s, const float *b, const float *c, float *a);
 
 /* sum a·b: the read-only yardstick (reads a and b, writes nothing: 8 bytes per element), for
- * the kernels that only read their [B, D] operands (row reductions). */
+ * the kernels that only read their [B, D] operands (row reductions). The summation order, and so
+ * the last bits of the result, vary from call to call. */
 double fb_dot(int64_t n, const float *a, const float *b);
 
 /* fk_apg's memory traffic without its math: prev = c - u + s·prev, g = x + prev in one pass
  * (reads x, c, u, prev; writes prev in place and g: 24 bytes per element, as fk_apg in x0 space
  * with momentum; g with non-temporal stores from 4Mi elements on, as fk_apg). The floor for
- * APG's access pattern. */
+ * APG's access pattern. prev and g must not overlap each other or x, c, u. */
 void fb_apg_traffic(int64_t n, float s, const float *x, const float *c, const float *u, float *prev,
                     float *g);
 
