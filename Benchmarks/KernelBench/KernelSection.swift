@@ -149,27 +149,22 @@ func kernelTable(_ kernels: [KernelResult], _ refs: [ReferenceResult], threads: 
     for ref in refs {
         let n = ref.n
         let axpyGB1 = ref.axpy1GBs, axpyGB = ref.axpyGBs
-        table.add([fmtCount(n), "axpy (ref)", "12", fmtAuto(ref.axpy * 1e6), fmt(axpyGB), "100",
-                   fmtAuto(ref.axpy1 * 1e6), fmt(axpyGB1), "100", "—",
-                   fmt(ref.numpyAxpyX, 1), fmt(ref.numpyAxpyX1, 1), ""])
-        let triadGB = 12 * Double(n) / ref.triad / 1e9, triadGB1 = 12 * Double(n) / ref.triad1 / 1e9
-        table.add([fmtCount(n), "triad (ref)", "12", fmtAuto(ref.triad * 1e6), fmt(triadGB),
-                   fmt(100 * triadGB / axpyGB, 0), fmtAuto(ref.triad1 * 1e6), fmt(triadGB1),
-                   fmt(100 * triadGB1 / axpyGB1, 0), "—",
-                   fmt(ref.numpyTriadX, 1), fmt(ref.numpyTriadX1, 1), ""])
-        let dotGB = 8 * Double(n) / ref.dot / 1e9, dotGB1 = 8 * Double(n) / ref.dot1 / 1e9
-        table.add([fmtCount(n), "dot (ref)", "8", fmtAuto(ref.dot * 1e6), fmt(dotGB),
-                   fmt(100 * dotGB / axpyGB, 0), fmtAuto(ref.dot1 * 1e6), fmt(dotGB1),
-                   fmt(100 * dotGB1 / axpyGB1, 0), "—", "—", "—", ""])
-        let apgtGB = 24 * Double(n) / ref.apgTraffic / 1e9, apgtGB1 = 24 * Double(n) / ref.apgTraffic1 / 1e9
-        table.add([fmtCount(n), "apg traffic (ref)", "24", fmtAuto(ref.apgTraffic * 1e6), fmt(apgtGB),
-                   fmt(100 * apgtGB / axpyGB, 0), fmtAuto(ref.apgTraffic1 * 1e6), fmt(apgtGB1),
-                   fmt(100 * apgtGB1 / axpyGB1, 0), "—", "—", "—", ""])
+        /// One row: bytes per element, seconds per call on `threads` and on one thread, and the
+        /// ratios against Swift and NumPy (NaN prints as "—").
+        func row(_ name: String, bytes: Int, _ t: Double, _ t1: Double, swift: Double = .nan,
+                 numpy: Double = .nan, numpy1: Double = .nan, check: String = "") -> [String] {
+            let gb = Double(bytes * n) / t / 1e9, gb1 = Double(bytes * n) / t1 / 1e9
+            return [fmtCount(n), name, "\(bytes)", fmtAuto(t * 1e6), fmt(gb), fmt(100 * gb / axpyGB, 0),
+                    fmtAuto(t1 * 1e6), fmt(gb1), fmt(100 * gb1 / axpyGB1, 0), fmt(swift, 1),
+                    fmt(numpy, 1), fmt(numpy1, 1), check]
+        }
+        table.add(row("axpy (ref)", bytes: 12, ref.axpy, ref.axpy1, numpy: ref.numpyAxpyX, numpy1: ref.numpyAxpyX1))
+        table.add(row("triad (ref)", bytes: 12, ref.triad, ref.triad1, numpy: ref.numpyTriadX, numpy1: ref.numpyTriadX1))
+        table.add(row("dot (ref)", bytes: 8, ref.dot, ref.dot1))
+        table.add(row("apg traffic (ref)", bytes: 24, ref.apgTraffic, ref.apgTraffic1))
         for k in kernels where k.n == n {
-            table.add([fmtCount(n), k.id, "\(k.arrays * 4)", fmtAuto(k.t * 1e6), fmt(k.gbs),
-                       fmt(100 * k.gbs / axpyGB, 0), fmtAuto(k.t1 * 1e6), fmt(k.gbs1),
-                       fmt(100 * k.gbs1 / axpyGB1, 0), fmt(k.tSwift / k.t1, 1),
-                       fmt(k.numpyX, 1), fmt(k.numpyX1, 1), k.check])
+            table.add(row(k.id, bytes: k.arrays * 4, k.t, k.t1, swift: k.tSwift / k.t1, numpy: k.numpyX,
+                          numpy1: k.numpyX1, check: k.check))
         }
     }
     table.notes = [
